@@ -1,0 +1,17 @@
+#pragma once
+// Network config parsing (spec §Network configuration, §Request config, CONVENTIONS.md).
+// Malformed JSON / non-object → code 6. Type errors → code 7 naming the key.
+// Accepts portMappings keys in any case (CRI sends HostPort/ContainerPort/Protocol/HostIP).
+#include <string_view>
+
+#include "lib/cni/types.hpp"
+
+namespace tether::cni {
+
+inline constexpr std::size_t kMaxStdinBytes = 4 * 1024 * 1024;  // larger stdin is rejected (code 6)
+
+NetConf parse_netconf(std::string_view text);
+// Just the version (for VERSION, which may get any stdin): 0.1.0 when absent; bad JSON → code 6.
+Version parse_version_only(std::string_view text);
+
+}  // namespace tether::cni

@@ -1,0 +1,34 @@
+#pragma once
+// CNI_* environment: per-verb required variables and value rules (spec §Parameters, Go skel).
+//   code 4 names every missing/invalid variable; code 3 for an empty CNI_CONTAINERID.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tether::cni {
+
+enum class Command { Add, Del, Check, Version, Gc, Status };
+std::optional<Command> parse_command(std::string_view text);  // "ADD", ...
+const char* command_name(Command c);                          // "ADD", ...
+
+struct Env {
+  Command command = Command::Version;
+  std::string container_id;  // ADD/DEL/CHECK
+  std::string netns;         // ADD/CHECK required; DEL optional (may be empty)
+  std::string ifname;        // ADD/DEL/CHECK
+  std::string args;          // CNI_ARGS raw
+  std::string path;          // CNI_PATH (':'-separated)
+};
+
+// Reads variables through `getenv_fn` (returns nullopt when unset) so tests can inject them.
+using EnvLookup = std::function<std::optional<std::string>(const char*)>;
+EnvLookup process_env();
+Env parse_env(const EnvLookup& lookup);  // throws tether::Error with code 3/4
+
+// Name rules shared with the store (path safety): ^[A-Za-z0-9][A-Za-z0-9_.\-]*$
+bool valid_name(std::string_view s);
+// Linux ifname rules: 1..15 chars, not "." or "..", no '/', ':' or whitespace.
+bool valid_ifname(std::string_view s);
+
+}  // namespace tether::cni

@@ -1,0 +1,32 @@
+#pragma once
+// CNI error codes (spec 1.1.0 §Error) and the throw helpers. All CNI failures are tether::Error
+// with one of these codes; cni::run_plugin turns them into {cniVersion, code, msg, details} on stdout.
+#include <string>
+
+#include "lib/util/error.hpp"
+
+namespace tether::cni {
+
+enum Code : int {
+  kIncompatibleVersion = 1,
+  kUnsupportedField = 2,
+  kUnknownContainer = 3,
+  kInvalidEnv = 4,
+  kIoFailure = 5,
+  kDecodeFailure = 6,
+  kInvalidConfig = 7,
+  kTryAgainLater = 11,
+  kNotAvailable = 50,
+  kLimitedConnectivity = 51,
+  kInternal = 999,
+};
+
+[[noreturn]] inline void fail(int code, const std::string& msg, const std::string& details = {}) {
+  throw Error(msg, code, details);
+}
+// "invalid config: key 'mtu': value 70000: must be between 68 and 65535" style, code 7.
+[[noreturn]] inline void invalid_config(const std::string& key, const std::string& reason) {
+  throw Error("invalid config key '" + key + "': " + reason, kInvalidConfig);
+}
+
+}  // namespace tether::cni

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs tether's build, test and demo dependencies from Debian 12 packages (idempotent; skips
+# apt-get entirely when everything is already installed).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache
+  libnl-3-dev libnl-route-3-dev libiptc-dev libnetfilter-conntrack-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev
+  iproute2 iptables iputils-ping netcat-openbsd procps
+  containernetworking-plugins   # reference host-local/bridge: interop tests and benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
