@@ -9,6 +9,9 @@ packages=(
   libgtest-dev libgmock-dev
   iproute2 iptables iputils-ping netcat-openbsd procps
   containernetworking-plugins   # reference host-local/bridge: interop tests and benchmarks
+  # End-to-end tests (tests/e2e): real clients and the tools they need.
+  podman runc conmon containerd busybox-static jq curl util-linux python3-yaml
+  golang-go golang-github-appc-cni-dev   # libcni 1.1.2 source: tests/e2e/cnitool is built on it
 )
 
 missing=()

@@ -9,6 +9,9 @@
 namespace tether::cni {
 
 inline constexpr std::size_t kMaxStdinBytes = 4 * 1024 * 1024;  // larger stdin is rejected (code 6)
+// Deeper nesting is rejected (code 6): real configs nest about 6 levels (prevResult.routes[0]),
+// and values are copied and printed recursively.
+inline constexpr std::size_t kMaxJsonDepth = 64;
 
 NetConf parse_netconf(std::string_view text);
 // Just the version (for VERSION, which may get any stdin): 0.1.0 when absent; bad JSON → code 6.

@@ -1,6 +1,7 @@
 #pragma once
 // CNI_* environment: per-verb required variables and value rules (spec §Parameters, Go skel).
 //   code 4 names every missing/invalid variable; code 3 for an empty CNI_CONTAINERID.
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -26,8 +27,13 @@ using EnvLookup = std::function<std::optional<std::string>(const char*)>;
 EnvLookup process_env();
 Env parse_env(const EnvLookup& lookup);  // throws tether::Error with code 3/4
 
-// Name rules shared with the store (path safety): ^[A-Za-z0-9][A-Za-z0-9_.\-]*$
+// Name rules shared with the store (path safety): ^[A-Za-z0-9][A-Za-z0-9_.\-]*$, at most
+// kMaxNameLength bytes: a network name is a directory name under dataDir (NAME_MAX), and a
+// container ID must fit the store's lease file, which is read back with a 1 KiB cap.
+inline constexpr std::size_t kMaxNameLength = 255;
 bool valid_name(std::string_view s);
+// For messages about an over-long value: its first characters and its length, not all of it.
+std::string abbreviate(std::string_view s);
 // Linux ifname rules: 1..15 chars, not "." or "..", no '/', ':' or whitespace.
 bool valid_ifname(std::string_view s);
 

@@ -15,6 +15,8 @@ std::string result_to_string(const Result& r, const Version& v);
 // Parses a result/prevResult of version `v` (taken from its own cniVersion when present, else the
 // caller's) and converts it up. Throws code 7 naming "prevResult.<field>" on bad shape.
 Result result_from_json(const json& j, const Version& v);
+// Same, naming `root_key` in errors instead of "prevResult" (e.g. "result of IPAM plugin 'x'").
+Result result_from_json(const json& j, const Version& v, const std::string& root_key);
 
 json dns_to_json(const Dns& d);
 Dns dns_from_json(const json& j, const std::string& key_for_errors);

@@ -1,0 +1,158 @@
+#include "lib/firewall/nat_rules.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "lib/firewall/naming.hpp"
+#include "lib/util/error.hpp"
+
+namespace tether::firewall {
+namespace {
+
+using iptables::AddrMatch;
+using iptables::RuleSpec;
+
+net::IpPrefix host_prefix(const net::IpAddress& a) { return net::IpPrefix(a, a.is_v4() ? 32 : 128); }
+
+struct Mapping {
+  iptables::Proto proto;
+  std::optional<net::IpAddress> host_ip;  // nullopt = every local address
+  const PortMapping* raw;
+};
+
+Mapping validate(const PortMapping& m) {
+  const std::string what = "portMappings entry hostPort=" + std::to_string(m.host_port) +
+                           " containerPort=" + std::to_string(m.container_port) + " protocol='" + m.protocol + "'";
+  if (m.host_port == 0 || m.container_port == 0) throw Error(what + ": ports must be 1-65535", 7);
+  auto proto = iptables::parse_proto(m.protocol.empty() ? "tcp" : m.protocol);
+  if (!proto) throw Error(what + ": protocol must be tcp, udp or sctp", 7);
+  Mapping out{*proto, std::nullopt, &m};
+  if (!m.host_ip.empty()) {
+    auto ip = net::IpAddress::parse(m.host_ip);
+    if (!ip) throw Error(what + ": hostIP '" + m.host_ip + "' is not an IP address", 7);
+    if (!ip->is_zero()) out.host_ip = *ip;  // 0.0.0.0 / :: mean "all addresses"
+  }
+  return out;
+}
+
+FamilyRules rules_for(const NatPlan& plan, net::Family family, const std::vector<Mapping>& mappings) {
+  FamilyRules fr;
+  fr.family = family;
+  const std::string comment = attachment_comment(plan.key);
+  std::vector<net::IpPrefix> ips;
+  for (const auto& p : plan.container_ips)
+    if (p.family() == family) ips.push_back(p);
+  if (ips.empty()) return fr;
+
+  const net::IpAddress target = ips.front().address();
+  bool any_dnat = false;
+  for (const auto& m : mappings) {
+    if (m.host_ip && m.host_ip->family() != family) continue;  // a v4 hostIP applies to v4 only
+    RuleSpec s;
+    s.family = family;
+    if (m.host_ip) s.dst = AddrMatch{host_prefix(*m.host_ip)};
+    s.proto = m.proto;
+    s.dport = m.raw->host_port;
+    s.comment = comment;
+    s.target = iptables::Dnat{target, m.raw->container_port};
+    fr.rules.push_back({kHostportsChain, s});
+    if (m.proto == iptables::Proto::Udp) fr.udp_host_ports.push_back(m.raw->host_port);
+    any_dnat = true;
+  }
+  if (any_dnat) {
+    // Hairpin: a container reaching a published port of its own network comes back out toward
+    // the subnet; without masquerade the target answers it directly (or, for itself, drops the
+    // packet as a martian). Marked before DNAT (DNAT ends the chain), masqueraded in
+    // TETHER-POSTROUTING. Only forwarded packets reach POSTROUTING: the mark on container ->
+    // host-local traffic that is not DNAT'ed changes nothing.
+    std::vector<net::IpPrefix> subnets;
+    for (const auto& ip : ips)
+      if (std::find(subnets.begin(), subnets.end(), ip.network()) == subnets.end()) subnets.push_back(ip.network());
+    for (const auto& subnet : subnets) {
+      RuleSpec s;
+      s.family = family;
+      s.src = AddrMatch{subnet};
+      s.comment = network_rule_comment(plan.key.network);
+      s.target = iptables::SetMark{kMasqMark, kMasqMark};
+      fr.network_rules.push_back({kHostportsChain, s});
+    }
+    fr.hostports = fr.postrouting = true;
+  }
+  if (plan.ip_masq) {
+    for (const auto& ip : ips) {
+      RuleSpec s;
+      s.family = family;
+      s.src = AddrMatch{host_prefix(ip.address())};
+      s.dst = AddrMatch{ip.network(), true};  // multicast is excluded by the shared RETURN rule
+      s.comment = comment;
+      s.target = iptables::Masquerade{};
+      fr.rules.push_back({kPostroutingChain, s});
+    }
+    fr.postrouting = true;
+  }
+  std::sort(fr.udp_host_ports.begin(), fr.udp_host_ports.end());
+  fr.udp_host_ports.erase(std::unique(fr.udp_host_ports.begin(), fr.udp_host_ports.end()), fr.udp_host_ports.end());
+  return fr;
+}
+
+}  // namespace
+
+std::vector<FamilyRules> nat_rules(const NatPlan& plan) {
+  std::vector<Mapping> mappings;
+  for (const auto& m : plan.port_mappings) mappings.push_back(validate(m));
+  std::vector<FamilyRules> out;
+  for (auto family : {net::Family::V4, net::Family::V6}) {
+    FamilyRules fr = rules_for(plan, family, mappings);
+    if (!fr.rules.empty()) out.push_back(std::move(fr));
+  }
+  return out;
+}
+
+std::vector<Jump> hostports_jumps(net::Family family) {
+  RuleSpec s;
+  s.family = family;
+  s.dst_type_local = true;  // only traffic to this host's own addresses is published-port traffic
+  s.comment = shared_comment("hostports");
+  s.target = iptables::Verdict{kHostportsChain};
+  return {{"PREROUTING", s}, {"OUTPUT", s}};
+}
+
+Jump postrouting_jump(net::Family family) {
+  RuleSpec s;
+  s.family = family;
+  s.comment = shared_comment("postrouting");
+  s.target = iptables::Verdict{kPostroutingChain};
+  return {"POSTROUTING", s};
+}
+
+std::vector<iptables::RuleSpec> postrouting_shared_rules(net::Family family) {
+  const bool v4 = family == net::Family::V4;
+  RuleSpec hairpin;
+  hairpin.family = family;
+  // Not through lo: host-originated local traffic from the gateway address gets marked too (it is
+  // in the subnet) and must keep its source.
+  hairpin.out = iptables::IfaceMatch{"lo", true};
+  hairpin.mark = iptables::MarkMatch{kMasqMark, kMasqMark};
+  hairpin.comment = shared_comment("hairpin");
+  hairpin.target = iptables::Masquerade{};
+
+  RuleSpec multicast;
+  multicast.family = family;
+  multicast.dst = AddrMatch{*net::IpPrefix::parse(v4 ? "224.0.0.0/4" : "ff00::/8")};
+  multicast.comment = shared_comment("multicast");
+  multicast.target = iptables::Verdict{"RETURN"};
+  // No IPv6 twin: a DNAT'ed [::1] connection cannot work (the reply, de-NAT'ed to ::1, arrives on
+  // a non-loopback device and IPv6 will not route it; there is no route_localnet for IPv6).
+  if (!v4) return {hairpin, multicast};
+
+  RuleSpec loopback;
+  loopback.family = family;
+  loopback.src = AddrMatch{*net::IpPrefix::parse("127.0.0.0/8")};
+  // Leaving through lo it is ordinary local traffic: masquerading it would change its source.
+  loopback.out = iptables::IfaceMatch{"lo", true};
+  loopback.comment = shared_comment("localhost");
+  loopback.target = iptables::Masquerade{};
+  return {loopback, hairpin, multicast};
+}
+
+}  // namespace tether::firewall

@@ -1,0 +1,44 @@
+#pragma once
+// RtnlSocket: one NETLINK_ROUTE socket bound (for its whole life) to the netns of the thread that
+// opened it. Open the container's socket inside a NetnsGuard, then work from the host thread.
+// Not thread-safe: one per thread. An open socket pins its netns: free container sockets promptly.
+#include <memory>
+#include <string>
+
+struct nl_sock;
+
+namespace tether::netns {
+class Netns;
+}
+
+namespace tether::netlink {
+
+class RtnlSocket {
+ public:
+  static RtnlSocket open();                          // in the calling thread's netns
+  static RtnlSocket open_in(const netns::Netns& ns);  // switches, opens, switches back
+  RtnlSocket(RtnlSocket&&) noexcept;
+  RtnlSocket& operator=(RtnlSocket&&) noexcept;
+  ~RtnlSocket();
+
+  nl_sock* get() const noexcept;
+  // Request bookkeeping for the wrappers: clear the captured error before a request, then turn a
+  // negative libnl return code into NlError (naming `op`, with the raw errno and extack).
+  void clear_error() noexcept;
+  [[noreturn]] void fail(int rc, const std::string& op) const;
+  void check(int rc, const std::string& op) const {
+    if (rc < 0) fail(rc, op);
+  }
+  // NETLINK_GET_STRICT_CHK (once): the kernel then honours the header filters of dump requests
+  // (e.g. one link's addresses). Breaks libnl's rtnl_addr_alloc_cache on this socket: don't use it.
+  void enable_strict_check() noexcept;
+  // Positive errno of the last failed request: the captured one, else derived from the libnl code.
+  int errno_of(int rc) const noexcept;
+
+ private:
+  struct State;
+  explicit RtnlSocket(std::unique_ptr<State> st);
+  std::unique_ptr<State> st_;
+};
+
+}  // namespace tether::netlink

@@ -1,0 +1,68 @@
+#include "lib/netns/netns.hpp"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <sys/statfs.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "lib/log/log.hpp"
+#include "lib/sys/sys_error.hpp"
+
+namespace tether::netns {
+namespace {
+
+constexpr int kInvalidEnv = 4;  // CNI code: the caller handed us a bad CNI_NETNS
+
+bool is_netns_fd(int fd) {
+  struct statfs st {};
+  if (::fstatfs(fd, &st) != 0) return false;
+  return st.f_type == static_cast<decltype(st.f_type)>(NSFS_MAGIC) ||
+         st.f_type == static_cast<decltype(st.f_type)>(PROC_SUPER_MAGIC);
+}
+
+}  // namespace
+
+std::optional<Netns> Netns::open_if_exists(const std::string& path, const std::string& what) {
+  if (path.empty()) throw Error(what + ": empty path", kInvalidEnv);
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw sys::SysError(what + ": open '" + path + "'", errno, kInvalidEnv);
+  }
+  if (!is_netns_fd(fd.get()))
+    throw Error(what + " '" + path + "' is not a network namespace (not on nsfs)", kInvalidEnv);
+  return Netns(std::move(fd), path);
+}
+
+Netns Netns::open(const std::string& path, const std::string& what) {
+  auto ns = open_if_exists(path, what);
+  if (!ns) throw sys::SysError(what + ": open '" + path + "'", ENOENT, kInvalidEnv);
+  return std::move(*ns);
+}
+
+Netns Netns::current() {
+  static const char* kSelf = "/proc/thread-self/ns/net";
+  sys::UniqueFd fd(::open(kSelf, O_RDONLY | O_CLOEXEC));
+  if (!fd) sys::throw_errno(std::string("open '") + kSelf + "'");
+  return Netns(std::move(fd), kSelf);
+}
+
+NetnsGuard::NetnsGuard(const Netns& target) {
+  // Save via thread-self: in a non-leader thread /proc/self/ns/net is the leader's netns.
+  saved_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!saved_) sys::throw_errno("open '/proc/thread-self/ns/net'");
+  if (::setns(target.fd(), CLONE_NEWNET) != 0) sys::throw_errno("setns into '" + target.path() + "'");
+}
+
+NetnsGuard::~NetnsGuard() {
+  if (::setns(saved_.get(), CLONE_NEWNET) != 0) {
+    log::error(std::string("setns back to the original netns failed: ") + std::strerror(errno) + "; aborting");
+    std::abort();
+  }
+}
+
+}  // namespace tether::netns

@@ -1,0 +1,161 @@
+// ADD as a list of named steps. Each mutation pushes its inverse on the UndoStack right after it
+// succeeds; the stack is committed only at the end, so any failure (including one injected through
+// Deps::after_add_step) unwinds every step already done before the error is returned.
+#include "lib/cni/error.hpp"
+#include "lib/log/log.hpp"
+#include "lib/netlink/addr.hpp"
+#include "lib/netlink/bridge_port.hpp"
+#include "lib/netlink/link.hpp"
+#include "lib/netlink/nl_error.hpp"
+#include "lib/netns/netns.hpp"
+#include "lib/util/undo_stack.hpp"
+#include "plugin/container_setup.hpp"
+#include "plugin/host_setup.hpp"
+#include "plugin/ipam_client.hpp"
+#include "plugin/nat_plan.hpp"
+#include "plugin/plugin.hpp"
+
+namespace tether::plugin {
+namespace {
+
+using netlink::LinkInfo;
+using netlink::RtnlSocket;
+
+class AddRun {
+ public:
+  AddRun(const cni::Request& req, const Deps& deps)
+      : req_(req), deps_(deps), plan_(build_bridge_plan(req)),
+        ns_(netns::Netns::open(req.env.netns, "CNI_NETNS")),
+        host_(RtnlSocket::open()), ctr_(RtnlSocket::open_in(ns_)) {}
+
+  cni::Result run() {
+    setup_bridge();
+    done("bridge");
+    setup_veth();
+    done("veth");
+    request_addresses();
+    done("ipam");
+    configure_container(ns_, ctr_, veth_.container, res_, plan_);
+    done("container");
+    setup_gateway();
+    done("gateway");
+    setup_firewall();
+    done("firewall");
+    cni::Result out = build_result();
+    undo_.commit();
+    return out;
+  }
+
+ private:
+  void done(std::string_view step) {
+    if (deps_.after_add_step) deps_.after_add_step(step);
+  }
+
+  void setup_bridge() {
+    auto br = netlink::ensure_bridge(host_, {plan_.bridge, plan_.mtu, plan_.promisc});
+    bridge_ = br.link;
+    if (br.created) {
+      // Only the creator removes it, and only while no other container has joined it.
+      // The index is captured by value: a later re-ensure may point bridge_ at another creator's bridge.
+      undo_.push("delete bridge " + bridge_.name, [this, index = bridge_.index] {
+        if (!bridge_has_ports(host_, index)) netlink::delete_link(host_, index);
+      });
+    }
+    disable_accept_ra(bridge_.name);
+    if (plan_.uses_vlans()) netlink::enable_vlan_filtering(host_, bridge_.index, bridge_.name);
+  }
+
+  void setup_veth() {
+    netlink::VethSpec spec;
+    spec.container_ifname = req_.env.ifname;
+    spec.container_netns_fd = ns_.fd();
+    spec.master = bridge_.index;
+    spec.mtu = plan_.mtu;
+    if (plan_.mac) spec.container_mac = netlink::parse_mac(*plan_.mac);
+    try {
+      veth_ = netlink::create_veth(host_, ctr_, spec);
+    } catch (const netlink::NlError&) {
+      if (netlink::find_link(host_, bridge_.index)) throw;
+      // The ADD that created the bridge failed and removed it again (no ports yet) between our
+      // ensure_bridge and this request (EINVAL: unknown master). Ensure it once more.
+      log::info("bridge " + bridge_.name + " vanished before the veth was attached, ensuring it again");
+      setup_bridge();
+      spec.master = bridge_.index;
+      veth_ = netlink::create_veth(host_, ctr_, spec);
+    }
+    // Deleting one end removes both.
+    undo_.push("delete veth " + veth_.host.name, [this] { netlink::delete_link(host_, veth_.host.index); });
+    disable_accept_ra(veth_.host.name);
+    const int port = veth_.host.index;
+    if (plan_.hairpin) netlink::set_port_hairpin(host_, port, true);
+    if (plan_.port_isolation) netlink::set_port_isolated(host_, port, true);
+    if (plan_.uses_vlans())
+      netlink::set_port_vlans(host_, port, {plan_.vlan, plan_.vlan_trunk, plan_.preserve_default_vlan});
+  }
+
+  void request_addresses() {
+    if (plan_.ipam_type.empty()) return;
+    res_ = ipam_add(plan_, req_);
+    undo_.push("release IPAM lease", [this] { ipam_del(plan_, req_); });
+    if (res_.ips.empty())
+      throw Error("IPAM plugin '" + plan_.ipam_type + "' returned no IP configuration", cni::kInternal);
+    complete_gateways(res_, plan_);
+  }
+
+  void setup_gateway() {
+    // Routed traffic (gateway) and masqueraded traffic both need forwarding on the host.
+    if (plan_.is_gateway || plan_.ip_masq) enable_forwarding(res_);
+    if (!plan_.is_gateway) return;
+    auto added = ensure_gateway_addresses(host_, bridge_, res_, plan_);
+    if (!added.empty()) {
+      // Other containers may already route through it: remove only if no one else is on the bridge.
+      undo_.push("remove gateway addresses", [this, added] {
+        if (bridge_has_ports(host_, bridge_.index, veth_.host.index)) return;
+        for (const auto& a : added) netlink::delete_address(host_, bridge_.index, a);
+      });
+    }
+  }
+
+  void setup_firewall() {
+    if (!plan_.needs_nat()) return;
+    deps_.firewall->add(make_nat_plan(req_, plan_, res_));
+    undo_.push("remove NAT rules", [this] { deps_.firewall->del(attachment_key(req_)); });
+  }
+
+  cni::Result build_result() {
+    // Re-read MACs: the bridge's and the veths' are only final now.
+    auto interface = [](RtnlSocket& sk, const LinkInfo& l, const std::string& sandbox) {
+      auto now = netlink::find_link(sk, l.index);
+      const LinkInfo& src = now ? *now : l;
+      cni::Interface i;
+      i.name = src.name;
+      i.mac = src.mac;
+      i.mtu = src.mtu;
+      i.sandbox = sandbox;
+      return i;
+    };
+    cni::Result out = res_;
+    out.interfaces = {interface(host_, bridge_, ""), interface(host_, veth_.host, ""),
+                      interface(ctr_, veth_.container, req_.env.netns)};
+    for (auto& ip : out.ips) ip.interface = 2;
+    if (!req_.conf.dns.empty()) out.dns = req_.conf.dns;
+    return out;
+  }
+
+  const cni::Request& req_;
+  const Deps& deps_;
+  BridgePlan plan_;
+  netns::Netns ns_;
+  RtnlSocket host_;
+  RtnlSocket ctr_;
+  LinkInfo bridge_;
+  netlink::VethPair veth_;
+  cni::Result res_;
+  util::UndoStack undo_;  // last member: unwinds first, while the sockets above are still open
+};
+
+}  // namespace
+
+cni::Result cmd_add(const cni::Request& req, const Deps& deps) { return AddRun(req, deps).run(); }
+
+}  // namespace tether::plugin

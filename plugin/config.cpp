@@ -1,0 +1,122 @@
+#include "plugin/config.hpp"
+
+#include "lib/cni/args.hpp"
+#include "lib/cni/error.hpp"
+#include "lib/cni/json_field.hpp"
+#include "lib/netlink/link.hpp"
+
+namespace tether::plugin {
+namespace {
+
+using cni::invalid_config;
+using cni::json;
+
+bool flag(const json& raw, const char* key) { return cni::get_bool(raw, "", key).value_or(false); }
+
+// Normalizes a MAC from `key`; multicast (and so broadcast) addresses are refused: the kernel would
+// answer EADDRNOTAVAIL only after the veth work.
+std::string checked_mac(const std::string& text, const std::string& key) {
+  auto mac = netlink::parse_mac(text);
+  if (!mac) invalid_config(key, "value '" + text + "': not a MAC address (expected aa:bb:cc:dd:ee:ff)");
+  if ((*mac)[0] & 0x01) invalid_config(key, "value '" + text + "': must be a unicast MAC address");
+  return netlink::format_mac(*mac);
+}
+
+int vlan_id(const json& obj, const std::string& path, const char* key) {
+  auto v = cni::get_int(obj, path, key, 1, 4094);
+  return v ? static_cast<int>(*v) : 0;
+}
+
+std::vector<netlink::VlanRange> parse_trunk(const json& raw) {
+  std::vector<netlink::VlanRange> out;
+  const json* arr = cni::get_array(raw, "", "vlanTrunk");
+  if (!arr) return out;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const std::string path = "vlanTrunk[" + std::to_string(i) + "]";
+    const json& e = (*arr)[i];
+    if (!e.is_object()) invalid_config(path, "value " + e.dump() + ": expected an object {id} or {minID, maxID}");
+    int id = vlan_id(e, path, "id");
+    int lo = vlan_id(e, path, "minID");
+    int hi = vlan_id(e, path, "maxID");
+    if (id) out.push_back({id, id});
+    if ((lo == 0) != (hi == 0)) invalid_config(path, "minID and maxID must be given together");
+    if (lo) {
+      if (lo > hi)
+        invalid_config(path, "minID " + std::to_string(lo) + " is greater than maxID " + std::to_string(hi));
+      out.push_back({lo, hi});
+    }
+    if (!id && !lo) invalid_config(path, "value " + e.dump() + ": needs 'id' or 'minID'/'maxID'");
+  }
+  return out;
+}
+
+void parse_bridge_keys(const json& raw, BridgePlan& p) {
+  if (auto br = cni::get_string(raw, "", "bridge"); br && !br->empty()) {
+    if (!cni::valid_ifname(*br))
+      invalid_config("bridge", "value '" + *br + "': not a valid interface name (1-15 characters, no '/', ':' "
+                                                "or whitespace)");
+    p.bridge = *br;
+  }
+  p.is_default_gateway = flag(raw, "isDefaultGateway");
+  p.is_gateway = flag(raw, "isGateway") || p.is_default_gateway;
+  p.force_address = flag(raw, "forceAddress");
+  if (auto mtu = cni::get_int(raw, "", "mtu", 0, 65535); mtu && *mtu != 0) {
+    if (*mtu < 68) invalid_config("mtu", "value " + std::to_string(*mtu) + ": must be between 68 and 65535");
+    p.mtu = static_cast<std::uint32_t>(*mtu);
+  }
+  p.hairpin = flag(raw, "hairpinMode");
+  p.promisc = flag(raw, "promiscMode");
+  if (p.hairpin && p.promisc)
+    invalid_config("hairpinMode", "value true: cannot be combined with promiscMode true (choose one)");
+  if (auto v = cni::get_int(raw, "", "vlan", 0, 4094)) p.vlan = static_cast<int>(*v);
+  p.vlan_trunk = parse_trunk(raw);
+  p.preserve_default_vlan = flag(raw, "preserveDefaultVlan");
+  if (p.vlan && p.is_gateway)
+    invalid_config("vlan", "value " + std::to_string(p.vlan) +
+                               ": a VLAN together with isGateway (gateway on a VLAN sub-interface) is not "
+                               "supported by tether");
+  p.enable_dad = flag(raw, "enabledad");
+  p.disable_container_interface = flag(raw, "disableContainerInterface");
+  p.port_isolation = flag(raw, "portIsolation");
+  if (flag(raw, "macspoofchk"))
+    invalid_config("macspoofchk", "value true: not supported by tether (it needs nftables)");
+  if (auto be = cni::get_string(raw, "", "ipMasqBackend"); be && !be->empty() && *be != "iptables")
+    invalid_config("ipMasqBackend", "value '" + *be + "': only 'iptables' is supported");
+}
+
+void parse_ipam(const cni::NetConf& conf, BridgePlan& p) {
+  if (!conf.ipam.is_object() || conf.ipam.empty()) return;  // `ipam: {}` = L2 only
+  auto type = cni::get_string(conf.ipam, "ipam", "type");
+  if (!type || type->empty()) invalid_config("ipam.type", "missing: an ipam object needs a type (or use {} for L2 only)");
+  p.ipam_type = *type;
+  if (p.disable_container_interface)
+    invalid_config("disableContainerInterface",
+                   "value true: cannot be used with IPAM (ipam.type '" + *type + "'): addresses need the interface up");
+}
+
+// Later sources win: CNI_ARGS MAC=, then args.cni.mac, then runtimeConfig.mac.
+void parse_mac(const cni::Request& req, BridgePlan& p) {
+  if (!req.env.args.empty()) {
+    if (auto m = cni::parse_cni_args(req.env.args).get("MAC"); m && !m->empty())
+      p.mac = checked_mac(*m, "CNI_ARGS MAC");
+  }
+  if (!req.conf.args.mac.empty()) p.mac = checked_mac(req.conf.args.mac, "args.cni.mac");
+  if (!req.conf.runtime_config.mac.empty()) p.mac = checked_mac(req.conf.runtime_config.mac, "runtimeConfig.mac");
+}
+
+}  // namespace
+
+BridgePlan build_bridge_plan(const cni::Request& req) {
+  const cni::NetConf& conf = req.conf;
+  BridgePlan p;
+  p.network = conf.name;
+  p.ip_masq = conf.ip_masq;
+  parse_bridge_keys(conf.raw, p);
+  parse_ipam(conf, p);
+  parse_mac(req, p);
+  if (auto it = conf.capabilities.find("portMappings"); it != conf.capabilities.end() && it->second)
+    p.port_mappings = conf.runtime_config.port_mappings;
+  return p;
+}
+
+}  // namespace tether::plugin

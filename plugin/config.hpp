@@ -1,0 +1,44 @@
+#pragma once
+// The bridge plugin's configuration (the keys of containernetworking/plugins `bridge`), validated
+// into a BridgePlan before any syscall. Every failure is code 7 naming key, value and reason.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/cni/skel.hpp"
+#include "lib/netlink/bridge_port.hpp"
+
+namespace tether::plugin {
+
+inline constexpr const char* kDefaultBridge = "tether0";
+
+struct BridgePlan {
+  std::string network;  // conf.name
+  std::string bridge = kDefaultBridge;
+  bool is_gateway = false;
+  bool is_default_gateway = false;  // implies is_gateway
+  bool force_address = false;
+  bool ip_masq = false;
+  std::optional<std::uint32_t> mtu;  // 68..65535; unset/0 = kernel default
+  bool hairpin = false;
+  bool promisc = false;
+  int vlan = 0;  // 0 = none
+  std::vector<netlink::VlanRange> vlan_trunk;
+  bool preserve_default_vlan = false;
+  bool enable_dad = false;
+  bool disable_container_interface = false;
+  bool port_isolation = false;
+  std::string ipam_type;           // "" = L2 only (`ipam: {}` or absent)
+  std::optional<std::string> mac;  // container MAC, "aa:bb:cc:dd:ee:ff"
+  std::vector<cni::PortMapping> port_mappings;  // only with capabilities.portMappings
+
+  bool uses_vlans() const { return vlan != 0 || !vlan_trunk.empty(); }
+  bool needs_nat() const { return ip_masq || !port_mappings.empty(); }
+};
+
+// Reads conf.raw (+ CNI_ARGS for MAC=). Throws tether::Error code 7 (CNI_ARGS problems: code 7 too,
+// naming "CNI_ARGS MAC").
+BridgePlan build_bridge_plan(const cni::Request& req);
+
+}  // namespace tether::plugin

@@ -1,0 +1,86 @@
+#include "plugin/container_setup.hpp"
+
+#include "lib/netlink/addr.hpp"
+#include "lib/netlink/route.hpp"
+#include "lib/sys/sysctl.hpp"
+
+namespace tether::plugin {
+namespace {
+
+bool has_family(const cni::Result& res, net::Family f) {
+  for (const auto& ip : res.ips)
+    if (ip.address.family() == f) return true;
+  return false;
+}
+
+// Must run inside the container netns (/proc/sys resolves per thread at open).
+void container_sysctls(const std::string& ifname, const cni::Result& res, const BridgePlan& plan) {
+  const std::string v6 = "net/ipv6/conf/" + ifname + "/";
+  if (has_family(res, net::Family::V6)) {
+    sys::write_sysctl_if_exists("net/ipv6/conf/lo/disable_ipv6", "0");
+    sys::write_sysctl(v6 + "disable_ipv6", "0");
+    sys::write_sysctl(v6 + "keep_addr_on_down", "1");
+  }
+  // DAD off unless asked for (addresses also carry NODAD then): no ~1 s tentative phase.
+  if (plan.enable_dad) {
+    sys::write_sysctl_if_exists(v6 + "enhanced_dad", "1");
+    sys::write_sysctl_if_exists(v6 + "accept_dad", "1");
+  } else {
+    sys::write_sysctl_if_exists(v6 + "accept_dad", "0");
+  }
+  sys::write_sysctl("net/ipv4/conf/" + ifname + "/arp_notify", "1");
+}
+
+std::optional<net::IpAddress> family_gateway(const cni::Result& res, net::Family f) {
+  for (const auto& ip : res.ips)
+    if (ip.address.family() == f && ip.gateway) return ip.gateway;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void complete_gateways(cni::Result& res, const BridgePlan& plan) {
+  if (!plan.is_gateway) return;
+  for (auto& ip : res.ips)
+    if (!ip.gateway) ip.gateway = ip.address.network().address().next();
+  if (!plan.is_default_gateway) return;
+  for (net::Family f : {net::Family::V4, net::Family::V6}) {
+    auto gw = family_gateway(res, f);
+    if (!gw) continue;
+    bool has_default = false;
+    for (const auto& r : res.routes)
+      has_default = has_default || (r.dst.family() == f && r.dst.length() == 0 && r.gw);
+    if (has_default) continue;
+    cni::Route def;
+    def.dst = net::IpPrefix(f == net::Family::V4 ? net::IpAddress() : *net::IpAddress::parse("::"), 0);
+    def.gw = gw;
+    res.routes.push_back(def);
+  }
+}
+
+void configure_container(const netns::Netns& ns, netlink::RtnlSocket& ctr, const netlink::LinkInfo& link,
+                         const cni::Result& res, const BridgePlan& plan) {
+  {
+    netns::NetnsGuard guard(ns);
+    container_sysctls(link.name, res, plan);
+  }
+  netlink::AddrOptions opt;
+  opt.nodad = !plan.enable_dad;
+  for (const auto& ip : res.ips) netlink::add_address(ctr, link.index, ip.address, opt);
+  if (!plan.disable_container_interface) netlink::set_link_up(ctr, link.index);
+  // Routes need the link up (IPv4 refuses a gateway on a down device).
+  for (const auto& r : res.routes) {
+    netlink::RouteSpec spec;
+    spec.dst = r.dst.network();
+    spec.gw = r.gw ? r.gw : family_gateway(res, r.dst.family());
+    spec.oif = link.index;
+    spec.mtu = r.mtu;
+    spec.advmss = r.advmss;
+    spec.priority = r.priority;
+    spec.table = r.table;
+    spec.scope = r.scope;
+    netlink::add_route(ctr, spec);
+  }
+}
+
+}  // namespace tether::plugin

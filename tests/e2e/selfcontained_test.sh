@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The installed binaries are self-contained: inside a chroot holding only busybox-static, glibc
+# (libc.so.6 + the dynamic loader) and `cmake --install`'s output (binaries + tether.libs), with no
+# libnl, libiptc, libnetfilter_conntrack or libstdc++, VERSION works and a real ADD/CHECK/DEL with
+# conf/10-tether.conflist works in a throwaway netns pair.
+if [[ -z ${E2E_PRIVATE_MNT:-} ]]; then
+  [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
+  exec unshare -m --propagation private env E2E_PRIVATE_MNT=1 bash "$0" "$@"
+fi
+source "$(dirname "$0")/lib.sh"
+need busybox; need jq; need ping
+
+bin=$(stage_install)
+root="$E2E_TMP/root"
+mkdir -p "$root"/{bin,proc,sys,run,tmp,netns,lib64,lib/x86_64-linux-gnu,var/lib/cni,opt/cni}
+cp -a "$bin" "$root/opt/cni/bin"
+cp "$(command -v busybox)" "$root/bin/busybox" && ln -s busybox "$root/bin/sh"
+cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+cp -L /lib/x86_64-linux-gnu/libc.so.6 "$root/lib/x86_64-linux-gnu/"
+for lib in libnl-3 libnl-route-3 libip4tc libip6tc libnetfilter_conntrack libstdc++ libgcc_s; do
+  [[ -z $(find "$root" -name "$lib.so*" -not -path '*/tether.libs/*') ]] || fail "$lib present outside tether.libs"
+done
+[[ -z $(find "$root/opt/cni/bin/tether.libs" -name 'libnl*' -o -name 'libstdc++*') ]] || fail "libnl/libstdc++ bundled: should be static"
+
+# glibc expands the main program's $ORIGIN from /proc/self/exe: a node always has /proc (and the
+# plugin needs it for sysctls and netns paths anyway).
+mount -t proc proc "$root/proc" && defer "umount -l '$root/proc'"
+mount -t sysfs sysfs "$root/sys" && defer "umount -l '$root/sys'"
+# Loader's view: every dependency resolves inside the chroot, the netfilter ones from tether.libs.
+deps=$(chroot "$root" /lib64/ld-linux-x86-64.so.2 --list /opt/cni/bin/tether) || fail "tether does not load: $deps"
+assert_match "$deps" "libip4tc.so.2 => /opt/cni/bin/tether.libs/libip4tc.so.2" "libip4tc from tether.libs"
+assert_match "$deps" "libmnl.so.0 => /opt/cni/bin/tether.libs/libmnl.so.0" "transitive dep via DT_RPATH"
+[[ $deps != *"not found"* ]] || fail "unresolved: $deps"
+chroot "$root" /lib64/ld-linux-x86-64.so.2 --list /opt/cni/bin/tether-ipam >/dev/null || fail "tether-ipam does not load"
+
+run() {  # run VERB NETNS-IN-CHROOT BINARY STDIN
+  printf '%s' "$4" | ip netns exec "$H" chroot "$root" /bin/busybox env -i CNI_COMMAND="$1" \
+    CNI_CONTAINERID=selfcontained CNI_NETNS="$2" CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin "$3"
+}
+for b in tether tether-ipam; do
+  v=$(printf '{"cniVersion":"1.0.0"}' | chroot "$root" /bin/busybox env -i CNI_COMMAND=VERSION "/opt/cni/bin/$b") \
+    || fail "$b VERSION"
+  assert_match "$(jq -c .supportedVersions <<<"$v")" '"1.0.0"' "$b supportedVersions"
+done
+
+netns_add H h
+netns_add C c
+touch "$root/netns/c" && mount --bind "/run/netns/$C" "$root/netns/c" && defer "umount -l '$root/netns/c'"
+conf=$(jq -c '.plugins[0] + {name: .name, cniVersion: .cniVersion}' "$TETHER_SOURCE_DIR/conf/10-tether.conflist")
+r=$(run ADD /netns/c /opt/cni/bin/tether "$conf") || fail "ADD in the chroot"
+ip=$(first_ipv4 <<<"$r")
+assert_match "$(ip -n "$C" -4 -o addr show dev eth0)" " $ip/" "container address"
+ip netns exec "$H" ping -c1 -W2 "$ip" >/dev/null || fail "host netns cannot ping $ip"
+[[ -n $(ip netns exec "$H" iptables-legacy-save -t nat | grep -F "$ip") ]] || fail "no ipMasq rule for $ip (libiptc)"
+run CHECK /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" || fail "CHECK"
+run DEL /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" || fail "DEL"
+ip -n "$C" link show eth0 >/dev/null 2>&1 && fail "eth0 left after DEL"
+[[ -z $(ip netns exec "$H" iptables-legacy-save -t nat | grep -F "$ip") ]] || fail "NAT rule left after DEL"
+[[ -z $(ls "$root/var/lib/cni/networks/tether" | grep -E '^[0-9.]+$') ]] || fail "lease left after DEL"
+log "install size: $(du -sh "$bin" | cut -f1) ($(du -sh "$bin/tether.libs" | cut -f1) bundled libs)"

@@ -1,0 +1,546 @@
+// The tether binary end to end, run inside a fake host netns against container netns:
+// every verb, every spec version's result shape, v4/v6/dual-stack, connectivity, error paths.
+// Oracle: `ip -j` inside the namespaces, ping, and the IPAM store on disk.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <memory>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "fixture/netns_fixture.hpp"
+#include "lib/net/ip.hpp"
+
+namespace tether::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+constexpr const char* kBridge = "ttbr0";
+
+// (GCC 12 -Wrestrict misfires on `"literal" + std::to_string(i)`.)
+std::string numbered(const char* prefix, int i) { return std::string(prefix).append(std::to_string(i)); }
+
+class BridgePluginTest : public NetnsTest {
+ protected:
+  void SetUp() override {
+    NetnsTest::SetUp();
+    if (IsSkipped()) return;
+    data_dir_ = temp_dir();
+  }
+
+  json ipam(const std::string& ranges = R"([[{"subnet":"10.77.0.0/24"}]])", const std::string& extra = "") {
+    return json::parse(R"({"type":"tether-ipam","ranges":)" + ranges + R"(,"dataDir":")" + data_dir_ + "\"" +
+                       extra + "}");
+  }
+  json conf(const std::string& version = "1.1.0", const json& extra = json::object()) {
+    json c = {{"cniVersion", version}, {"name", "tnet"}, {"type", "tether"}, {"bridge", kBridge},
+              {"isGateway", true}, {"ipam", ipam()}};
+    for (auto it = extra.begin(); it != extra.end(); ++it) c[it.key()] = it.value();
+    return c;
+  }
+  PluginRun call(const std::string& cmd, const std::string& id, const std::string& netns, const json& c,
+                 const std::string& ifname = "eth0", const std::string& args = {}) {
+    return tether(cni_env(cmd, id, netns, ifname, args), c.dump());
+  }
+  json add_ok(TestNetns& ctr, const std::string& id, const json& c, const std::string& args = {}) {
+    PluginRun r = call("ADD", id, ctr.path(), c, "eth0", args);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return json::parse(r.out.empty() ? "{}" : r.out);
+  }
+  void del_ok(const std::string& id, const std::string& netns, const json& c) {
+    PluginRun r = call("DEL", id, netns, c);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  json check_conf(const json& c, const json& result) {
+    json cc = c;
+    cc["prevResult"] = result;
+    return cc;
+  }
+  // Files in the store named like an IP address = live leases.
+  std::vector<std::string> leases() {
+    std::vector<std::string> out;
+    DIR* d = ::opendir((data_dir_ + "/tnet").c_str());
+    if (!d) return out;
+    while (dirent* e = ::readdir(d))
+      if (net::IpAddress::parse(e->d_name)) out.push_back(e->d_name);
+    ::closedir(d);
+    return out;
+  }
+  json links(TestNetns& ns, const std::string& args = "link show") {
+    std::string out;
+    EXPECT_EQ(ns.exec("ip -j -d " + args, &out), 0) << out;
+    return json::parse(out.empty() ? "[]" : out);
+  }
+  int bridge_ports() {
+    int n = 0;
+    for (const auto& l : links(host())) n += l.value("master", "") == kBridge;
+    return n;
+  }
+  bool has_link(TestNetns& ns, const std::string& name) {
+    for (const auto& l : links(ns))
+      if (l["ifname"] == name) return true;
+    return false;
+  }
+
+  std::string data_dir_;
+};
+
+// ---- every spec version: ADD → CHECK → DEL → DEL, result shape in that version ----
+
+class VersionTest : public BridgePluginTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(VersionTest, AddCheckDelDel) {
+  const std::string v = GetParam();
+  TestNetns& ctr = add_container();
+  json c = conf(v);
+  json res = add_ok(ctr, "c1", c);
+  ASSERT_FALSE(res.empty());
+  EXPECT_EQ(res["cniVersion"], v);
+  std::string addr;
+  if (v == "0.1.0" || v == "0.2.0") {
+    ASSERT_TRUE(res.contains("ip4")) << res.dump();
+    addr = res["ip4"]["ip"];
+    EXPECT_EQ(res["ip4"]["gateway"], "10.77.0.1");
+    EXPECT_FALSE(res.contains("interfaces"));
+  } else {
+    ASSERT_EQ(res["interfaces"].size(), 3u) << res.dump();
+    EXPECT_EQ(res["interfaces"][0]["name"], kBridge);
+    EXPECT_THAT(res["interfaces"][1]["name"].get<std::string>(), ::testing::StartsWith("veth"));
+    EXPECT_FALSE(res["interfaces"][1].contains("sandbox"));
+    EXPECT_EQ(res["interfaces"][2]["name"], "eth0");
+    EXPECT_EQ(res["interfaces"][2]["sandbox"], ctr.path());
+    ASSERT_EQ(res["ips"].size(), 1u);
+    EXPECT_EQ(res["ips"][0]["interface"], 2);
+    EXPECT_EQ(res["ips"][0]["gateway"], "10.77.0.1");
+    addr = res["ips"][0]["address"];
+    EXPECT_EQ(res["ips"][0].contains("version"), v < "1.0.0") << res.dump();
+    // The result's MACs are the kernel's.
+    json eth0 = links(ctr, "link show eth0");
+    EXPECT_EQ(res["interfaces"][2]["mac"], eth0[0]["address"]);
+    json br = links(host(), std::string("link show ") + kBridge);
+    EXPECT_EQ(res["interfaces"][0]["mac"], br[0]["address"]);
+  }
+  EXPECT_EQ(addr, "10.77.0.2/24");
+  EXPECT_EQ(leases().size(), 1u);
+  json a = links(ctr, "addr show eth0");
+  EXPECT_THAT(a.dump(), HasSubstr("\"local\":\"10.77.0.2\""));
+  EXPECT_EQ(bridge_ports(), 1);
+
+  if (v >= "0.4.0") {
+    PluginRun chk = call("CHECK", "c1", ctr.path(), check_conf(c, res));
+    EXPECT_EQ(chk.exit_code, 0) << chk.out << chk.err;
+  }
+  del_ok("c1", ctr.path(), c);
+  EXPECT_FALSE(has_link(ctr, "eth0"));
+  EXPECT_EQ(bridge_ports(), 0);
+  EXPECT_TRUE(leases().empty());
+  del_ok("c1", ctr.path(), c);  // repeated DEL succeeds
+}
+
+INSTANTIATE_TEST_SUITE_P(AllVersions, VersionTest,
+                         ::testing::Values("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"),
+                         [](const auto& info) {
+                           std::string s = "v" + info.param;
+                           for (auto& ch : s)
+                             if (ch == '.') ch = '_';
+                           return s;
+                         });
+
+// ---- families ----
+
+TEST_F(BridgePluginTest, Ipv6OnlyNoDadDefaultRoute) {
+  TestNetns& ctr = add_container();
+  json c = conf("1.1.0", {{"isDefaultGateway", true}, {"ipam", ipam(R"([[{"subnet":"fd00:77::/64"}]])")}});
+  json res = add_ok(ctr, "c6", c);
+  ASSERT_EQ(res["ips"].size(), 1u) << res.dump();
+  EXPECT_EQ(res["ips"][0]["address"], "fd00:77::2/64");
+  json a = links(ctr, "addr show eth0");
+  std::string dump = a.dump();
+  EXPECT_THAT(dump, HasSubstr("\"local\":\"fd00:77::2\""));
+  EXPECT_THAT(dump, ::testing::Not(HasSubstr("tentative"))) << "DAD must be off";
+  json r = links(ctr, "-6 route show default");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["gateway"], "fd00:77::1");
+  json b = links(host(), std::string("addr show ") + kBridge);
+  EXPECT_THAT(b.dump(), HasSubstr("\"local\":\"fd00:77::1\""));
+  std::string out;
+  EXPECT_EQ(ctr.exec("ping -6 -c1 -W2 fd00:77::1", &out), 0) << out;
+  PluginRun chk = call("CHECK", "c6", ctr.path(), check_conf(c, res));
+  EXPECT_EQ(chk.exit_code, 0) << chk.out;
+  del_ok("c6", ctr.path(), c);
+  EXPECT_TRUE(leases().empty());
+}
+
+TEST_F(BridgePluginTest, DualStack) {
+  TestNetns& ctr = add_container();
+  json c = conf("1.0.0", {{"isDefaultGateway", true},
+                          {"ipam", ipam(R"([[{"subnet":"10.77.0.0/24"}],[{"subnet":"fd00:77::/64"}]])")}});
+  json res = add_ok(ctr, "cd", c);
+  ASSERT_EQ(res["ips"].size(), 2u) << res.dump();
+  EXPECT_EQ(res["routes"].size(), 2u) << res.dump();
+  std::string dump = links(ctr, "addr show eth0").dump();
+  EXPECT_THAT(dump, HasSubstr("10.77.0.2"));
+  EXPECT_THAT(dump, HasSubstr("fd00:77::2"));
+  EXPECT_EQ(links(ctr, "-4 route show default").size(), 1u);
+  EXPECT_EQ(links(ctr, "-6 route show default").size(), 1u);
+  std::string fwd;
+  host().exec("cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding", &fwd);
+  EXPECT_EQ(fwd, "1\n1\n") << "isGateway enables forwarding for each family";
+  PluginRun chk = call("CHECK", "cd", ctr.path(), check_conf(c, res));
+  EXPECT_EQ(chk.exit_code, 0) << chk.out;
+  del_ok("cd", ctr.path(), c);
+  EXPECT_TRUE(leases().empty());
+}
+
+TEST_F(BridgePluginTest, TwoContainersPingEachOtherAndGateway) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  json c = conf("1.0.0", {{"isDefaultGateway", true}});
+  json ra = add_ok(a, "ca", c);
+  json rb = add_ok(b, "cb", c);
+  std::string ipa = ra["ips"][0]["address"], ipb = rb["ips"][0]["address"];
+  ipa = ipa.substr(0, ipa.find('/'));
+  ipb = ipb.substr(0, ipb.find('/'));
+  EXPECT_NE(ipa, ipb);
+  std::string out;
+  EXPECT_EQ(a.exec("ping -c1 -W2 " + ipb, &out), 0) << out;
+  EXPECT_EQ(b.exec("ping -c1 -W2 " + ipa, &out), 0) << out;
+  EXPECT_EQ(a.exec("ping -c1 -W2 10.77.0.1", &out), 0) << out;
+  del_ok("ca", a.path(), c);
+  del_ok("cb", b.path(), c);
+  EXPECT_TRUE(leases().empty());
+}
+
+// ---- DEL edge cases ----
+
+TEST_F(BridgePluginTest, DelWithoutNetnsReleasesLease) {
+  TestNetns& ctr = add_container();
+  json c = conf();
+  add_ok(ctr, "c1", c);
+  ASSERT_EQ(leases().size(), 1u);
+  del_ok("c1", "", c);
+  EXPECT_TRUE(leases().empty());
+  del_ok("c1", ctr.path(), c);
+  EXPECT_FALSE(has_link(ctr, "eth0"));
+}
+
+TEST_F(BridgePluginTest, DelAfterNetnsDeletedSucceeds) {
+  const std::string name = "tt" + std::to_string(::getpid()) + "-gone";
+  ASSERT_EQ(shell("ip netns add " + name), 0);
+  // Removed even when an assertion below fails (a no-op once the test deleted it itself).
+  std::shared_ptr<void> cleanup(nullptr, [name](void*) { shell("ip netns del " + name + " 2>/dev/null"); });
+  json c = conf();
+  PluginRun r = call("ADD", "cg", "/var/run/netns/" + name, c);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  shell("ip netns del " + name);
+  del_ok("cg", "/var/run/netns/" + name, c);
+  EXPECT_TRUE(leases().empty());
+}
+
+TEST_F(BridgePluginTest, DelMissingInterfaceSucceeds) {
+  TestNetns& ctr = add_container();
+  del_ok("never-added", ctr.path(), conf());
+}
+
+// ---- ADD errors leave nothing ----
+
+TEST_F(BridgePluginTest, AddOverExistingIfnameFails) {
+  TestNetns& ctr = add_container();
+  ASSERT_EQ(ctr.exec("ip link add eth0 type veth peer name other0"), 0);
+  PluginRun r = call("ADD", "c1", ctr.path(), conf());
+  EXPECT_NE(r.exit_code, 0);
+  json err = json::parse(r.out);
+  EXPECT_THAT(err["msg"].get<std::string>(), HasSubstr("eth0"));
+  EXPECT_THAT(err["msg"].get<std::string>(), HasSubstr("already exists"));
+  EXPECT_EQ(bridge_ports(), 0);
+  EXPECT_FALSE(has_link(host(), kBridge)) << "the bridge this ADD created is removed again";
+  EXPECT_TRUE(leases().empty());
+}
+
+TEST_F(BridgePluginTest, NonBridgeLinkNamedLikeBridgeFails) {
+  TestNetns& ctr = add_container();
+  ASSERT_EQ(host().exec(std::string("ip link add ") + kBridge + " type veth peer name ttpeer"), 0);
+  PluginRun r = call("ADD", "c1", ctr.path(), conf());
+  EXPECT_NE(r.exit_code, 0);
+  json err = json::parse(r.out);
+  EXPECT_THAT(err["msg"].get<std::string>(), HasSubstr(kBridge));
+  EXPECT_THAT(err["msg"].get<std::string>(), HasSubstr("not a bridge"));
+  EXPECT_FALSE(has_link(ctr, "eth0"));
+  EXPECT_TRUE(leases().empty());
+}
+
+TEST_F(BridgePluginTest, NetnsThatIsNotANamespace) {
+  std::string dir = temp_dir();
+  PluginRun r = call("ADD", "c1", dir, conf());
+  EXPECT_NE(r.exit_code, 0);
+  json err = json::parse(r.out);
+  EXPECT_EQ(err["code"], 4);
+  EXPECT_THAT(err["msg"].get<std::string>(), HasSubstr("CNI_NETNS"));
+  EXPECT_FALSE(has_link(host(), kBridge));
+}
+
+TEST_F(BridgePluginTest, InvalidConfigIsCode7BeforeAnySyscall) {
+  TestNetns& ctr = add_container();
+  PluginRun r = call("ADD", "c1", ctr.path(), conf("1.0.0", {{"mtu", 70000}}));
+  EXPECT_NE(r.exit_code, 0);
+  json err = json::parse(r.out);
+  EXPECT_EQ(err["code"], 7);
+  EXPECT_THAT(err["msg"].get<std::string>(), HasSubstr("mtu"));
+  EXPECT_FALSE(has_link(host(), kBridge));
+}
+
+// ---- keys ----
+
+TEST_F(BridgePluginTest, MtuOnBridgeAndBothEnds) {
+  TestNetns& ctr = add_container();
+  json c = conf("1.1.0", {{"mtu", 1400}});
+  json res = add_ok(ctr, "c1", c);
+  EXPECT_EQ(links(host(), std::string("link show ") + kBridge)[0]["mtu"], 1400);
+  EXPECT_EQ(links(host(), "link show " + res["interfaces"][1]["name"].get<std::string>())[0]["mtu"], 1400);
+  EXPECT_EQ(links(ctr, "link show eth0")[0]["mtu"], 1400);
+  EXPECT_EQ(res["interfaces"][2]["mtu"], 1400);
+  del_ok("c1", ctr.path(), c);
+}
+
+TEST_F(BridgePluginTest, HairpinIsolationAndAcceptRa) {
+  TestNetns& ctr = add_container();
+  json c = conf("1.0.0", {{"hairpinMode", true}, {"portIsolation", true}});
+  json res = add_ok(ctr, "c1", c);
+  const std::string veth = res["interfaces"][1]["name"];
+  json port = links(host(), "link show " + veth)[0]["linkinfo"]["info_slave_data"];
+  EXPECT_EQ(port["hairpin"], true) << port.dump();
+  EXPECT_EQ(port["isolated"], true) << port.dump();
+  std::string out;
+  host().exec(std::string("cat /proc/sys/net/ipv6/conf/") + kBridge + "/accept_ra /proc/sys/net/ipv6/conf/" + veth +
+                  "/accept_ra",
+              &out);
+  EXPECT_EQ(out, "0\n0\n");
+  del_ok("c1", ctr.path(), c);
+}
+
+TEST_F(BridgePluginTest, PromiscOnBridge) {
+  TestNetns& ctr = add_container();
+  json c = conf("1.0.0", {{"promiscMode", true}});
+  add_ok(ctr, "c1", c);
+  EXPECT_THAT(links(host(), std::string("link show ") + kBridge)[0]["flags"].dump(), HasSubstr("PROMISC"));
+  del_ok("c1", ctr.path(), c);
+}
+
+TEST_F(BridgePluginTest, MacFromCniArgsAndRuntimeConfig) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  json c = conf();
+  json ra = add_ok(a, "ca", c, "IgnoreUnknown=1;MAC=0a:58:00:00:00:aa");
+  EXPECT_EQ(links(a, "link show eth0")[0]["address"], "0a:58:00:00:00:aa");
+  EXPECT_EQ(ra["interfaces"][2]["mac"], "0a:58:00:00:00:aa");
+  json cb = conf("1.1.0", {{"runtimeConfig", {{"mac", "0a:58:00:00:00:bb"}}}});
+  add_ok(b, "cb", cb, "MAC=0a:58:00:00:00:aa");
+  EXPECT_EQ(links(b, "link show eth0")[0]["address"], "0a:58:00:00:00:bb") << "runtimeConfig wins";
+  del_ok("ca", a.path(), c);
+  del_ok("cb", b.path(), cb);
+}
+
+TEST_F(BridgePluginTest, L2OnlyAndDisabledInterface) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  json c = conf("1.1.0", {{"ipam", json::object()}, {"isGateway", false}});
+  json ra = add_ok(a, "ca", c);
+  EXPECT_FALSE(ra.contains("ips") && !ra["ips"].empty()) << ra.dump();
+  EXPECT_EQ(ra["interfaces"].size(), 3u);
+  EXPECT_THAT(links(a, "link show eth0")[0]["flags"].dump(), HasSubstr("\"UP\""));
+  json cd = c;
+  cd["disableContainerInterface"] = true;
+  add_ok(b, "cb", cd);
+  EXPECT_THAT(links(b, "link show eth0")[0]["flags"].dump(), ::testing::Not(HasSubstr("\"UP\"")));
+  del_ok("ca", a.path(), c);
+  del_ok("cb", b.path(), cd);
+  EXPECT_FALSE(has_link(b, "eth0"));
+}
+
+TEST_F(BridgePluginTest, ForceAddress) {
+  TestNetns& a = add_container("a");
+  ASSERT_EQ(host().exec(std::string("ip link add ") + kBridge + " type bridge && ip addr add 10.66.0.1/24 dev " +
+                        kBridge),
+            0);
+  PluginRun r = call("ADD", "ca", a.path(), conf());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("10.66.0.1/24"));
+  EXPECT_THAT(r.out, HasSubstr("forceAddress"));
+  EXPECT_TRUE(leases().empty());
+  EXPECT_TRUE(has_link(host(), kBridge)) << "a bridge we did not create is never deleted";
+  json c = conf("1.0.0", {{"forceAddress", true}});
+  add_ok(a, "ca", c);
+  std::string dump = links(host(), std::string("addr show ") + kBridge).dump();
+  EXPECT_THAT(dump, HasSubstr("10.77.0.1"));
+  EXPECT_THAT(dump, ::testing::Not(HasSubstr("10.66.0.1")));
+  del_ok("ca", a.path(), c);
+}
+
+TEST_F(BridgePluginTest, NoGatewayWithoutIsGateway) {
+  TestNetns& a = add_container();
+  json c = conf("1.0.0", {{"isGateway", false}});
+  json res = add_ok(a, "ca", c);
+  EXPECT_THAT(links(host(), std::string("addr show ") + kBridge).dump(), ::testing::Not(HasSubstr("10.77.0.1")));
+  EXPECT_EQ(links(a, "-4 route show default").size(), 0u);
+  del_ok("ca", a.path(), c);
+}
+
+TEST_F(BridgePluginTest, EnableDadAndContainerSysctls) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  json c = conf("1.0.0");
+  add_ok(a, "ca", c);
+  std::string out;
+  a.exec("cat /proc/sys/net/ipv6/conf/eth0/accept_dad /proc/sys/net/ipv4/conf/eth0/arp_notify", &out);
+  EXPECT_EQ(out, "0\n1\n");
+  json cd = conf("1.0.0", {{"enabledad", true}});
+  add_ok(b, "cb", cd);
+  b.exec("cat /proc/sys/net/ipv6/conf/eth0/accept_dad /proc/sys/net/ipv6/conf/eth0/enhanced_dad", &out);
+  EXPECT_EQ(out, "1\n1\n");
+  del_ok("ca", a.path(), c);
+  del_ok("cb", b.path(), cd);
+}
+
+TEST_F(BridgePluginTest, IpamRouteOptionsHonoured) {
+  TestNetns& a = add_container();
+  json c = conf("1.1.0", {{"ipam", ipam(R"([[{"subnet":"10.77.0.0/24"}]])",
+                                        R"(,"routes":[{"dst":"10.200.0.0/16","mtu":1300,"advmss":1260,)"
+                                        R"("priority":50,"table":100},{"dst":"10.201.0.0/16","gw":"10.77.0.254"}])")}});
+  json res = add_ok(a, "ca", c);
+  json rt = links(a, "route show table 100");
+  ASSERT_EQ(rt.size(), 1u) << rt.dump();
+  EXPECT_EQ(rt[0]["dst"], "10.200.0.0/16");
+  EXPECT_EQ(rt[0]["gateway"], "10.77.0.1") << "a route without gw goes via the IP's gateway";
+  EXPECT_EQ(rt[0]["metric"], 50);
+  EXPECT_THAT(rt[0]["metrics"].dump(), HasSubstr("1300"));
+  json main = links(a, "route show 10.201.0.0/16");
+  ASSERT_EQ(main.size(), 1u);
+  EXPECT_EQ(main[0]["gateway"], "10.77.0.254");
+  PluginRun chk = call("CHECK", "ca", a.path(), check_conf(c, res));
+  EXPECT_EQ(chk.exit_code, 0) << chk.out;
+  del_ok("ca", a.path(), c);
+}
+
+TEST_F(BridgePluginTest, VlanNeedsKernelSupport) {
+  TestNetns& a = add_container();
+  json c = conf("1.0.0", {{"isGateway", false}, {"vlan", 100}});
+  PluginRun r = call("ADD", "ca", a.path(), c);
+  if (r.exit_code != 0 && r.out.find("kernel lacks bridge VLAN filtering") != std::string::npos) {
+    EXPECT_FALSE(has_link(host(), kBridge));
+    EXPECT_TRUE(leases().empty());
+    GTEST_SKIP() << "kernel without CONFIG_BRIDGE_VLAN_FILTERING";
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::string out;
+  host().exec("bridge -j vlan show", &out);
+  EXPECT_THAT(out, HasSubstr("100"));
+  del_ok("ca", a.path(), c);
+}
+
+TEST_F(BridgePluginTest, CheckDetectsMissingAddress) {
+  TestNetns& a = add_container();
+  json c = conf();
+  json res = add_ok(a, "ca", c);
+  ASSERT_EQ(a.exec("ip addr del 10.77.0.2/24 dev eth0"), 0);
+  PluginRun chk = call("CHECK", "ca", a.path(), check_conf(c, res));
+  EXPECT_NE(chk.exit_code, 0);
+  EXPECT_THAT(chk.out, HasSubstr("10.77.0.2"));
+  del_ok("ca", a.path(), c);
+}
+
+TEST_F(BridgePluginTest, StatusAndGcForwardToIpam) {
+  TestNetns& a = add_container();
+  json c = conf();
+  add_ok(a, "ca", c);
+  PluginRun st = call("STATUS", "", "", c, "");
+  EXPECT_EQ(st.exit_code, 0) << st.out << st.err;
+  json g = c;
+  g["cni.dev/valid-attachments"] = json::array();
+  PluginRun gc = tether({{"CNI_COMMAND", "GC"}, {"CNI_PATH", std::string(TETHER_BIN_DIR)}}, g.dump());
+  EXPECT_EQ(gc.exit_code, 0) << gc.out << gc.err;
+  EXPECT_TRUE(leases().empty()) << "GC with no valid attachments frees the lease";
+  del_ok("ca", a.path(), c);
+}
+
+TEST_F(BridgePluginTest, DelegatesToOtherIpamPlugins) {
+  if (::access("/usr/lib/cni/host-local", X_OK) != 0) GTEST_SKIP() << "no /usr/lib/cni/host-local";
+  TestNetns& a = add_container();
+  json c = conf("1.0.0", {{"ipam", {{"type", "host-local"}, {"subnet", "10.77.0.0/24"}, {"dataDir", data_dir_}}}});
+  json res = add_ok(a, "ca", c);
+  ASSERT_EQ(res["ips"].size(), 1u) << res.dump();
+  EXPECT_EQ(res["ips"][0]["address"], "10.77.0.2/24");
+  EXPECT_EQ(leases(), std::vector<std::string>{"10.77.0.2"}) << "host-local's store, written by the exec'd plugin";
+  EXPECT_THAT(links(a, "addr show eth0").dump(), HasSubstr("10.77.0.2"));
+  del_ok("ca", a.path(), c);
+  EXPECT_TRUE(leases().empty());
+}
+
+TEST_F(BridgePluginTest, DnsFromConfigElseIpam) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  const std::string resolv = temp_dir() + "/resolv.conf";
+  ASSERT_EQ(shell("printf 'nameserver 10.0.0.54\nsearch ipam.example\n' > " + resolv), 0);
+  json c = conf("1.0.0", {{"ipam", ipam(R"([[{"subnet":"10.77.0.0/24"}]])", R"(,"resolvConf":")" + resolv + "\"")}});
+  json ra = add_ok(a, "ca", c);
+  EXPECT_EQ(ra["dns"]["nameservers"], json::array({"10.0.0.54"})) << ra.dump();
+  json cc = c;
+  cc["dns"] = {{"nameservers", {"10.0.0.53"}}};
+  json rb = add_ok(b, "cb", cc);
+  EXPECT_EQ(rb["dns"]["nameservers"], json::array({"10.0.0.53"})) << rb.dump();
+  del_ok("ca", a.path(), c);
+  del_ok("cb", b.path(), cc);
+}
+
+TEST_F(BridgePluginTest, IpMasqRulesFollowTheAttachment) {
+  TestNetns& a = add_container();
+  json c = conf("1.0.0", {{"ipMasq", true}});
+  add_ok(a, "ca", c);
+  std::string nat;
+  ASSERT_EQ(host().exec("iptables-legacy-save -t nat", &nat), 0) << nat;
+  EXPECT_THAT(nat, HasSubstr("10.77.0.2"));
+  EXPECT_THAT(nat, HasSubstr("MASQUERADE"));
+  del_ok("ca", a.path(), c);
+  host().exec("iptables-legacy-save -t nat", &nat);
+  EXPECT_THAT(nat, ::testing::Not(HasSubstr("10.77.0.2")));
+  del_ok("ca", "", c);  // DEL without netns still cleans (nothing left: succeeds)
+}
+
+// ---- concurrency ----
+
+TEST_F(BridgePluginTest, ThirtyTwoConcurrentAddsOntoOneNewBridge) {
+  constexpr int kN = 32;
+  std::vector<TestNetns*> ctrs;
+  for (int i = 0; i < kN; ++i) ctrs.push_back(&add_container(numbered("c", i)));
+  json c = conf("1.0.0", {{"isDefaultGateway", true}});
+  std::vector<PluginRun> runs(kN);
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kN; ++i)
+    ts.emplace_back([&, i] { runs[i] = call("ADD", numbered("cc", i), ctrs[i]->path(), c); });
+  for (auto& t : ts) t.join();
+  std::set<std::string> ips;
+  for (int i = 0; i < kN; ++i) {
+    ASSERT_EQ(runs[i].exit_code, 0) << i << ": " << runs[i].out << runs[i].err;
+    ips.insert(json::parse(runs[i].out)["ips"][0]["address"].get<std::string>());
+  }
+  EXPECT_EQ(ips.size(), static_cast<std::size_t>(kN));
+  EXPECT_EQ(bridge_ports(), kN);
+  EXPECT_EQ(leases().size(), static_cast<std::size_t>(kN));
+  std::string out;
+  EXPECT_EQ(ctrs[kN - 1]->exec("ping -c1 -W2 10.77.0.1", &out), 0) << out;
+  ts.clear();
+  for (int i = 0; i < kN; ++i)
+    ts.emplace_back([&, i] { runs[i] = call("DEL", numbered("cc", i), ctrs[i]->path(), c); });
+  for (auto& t : ts) t.join();
+  for (int i = 0; i < kN; ++i) EXPECT_EQ(runs[i].exit_code, 0) << runs[i].out;
+  EXPECT_EQ(bridge_ports(), 0);
+  EXPECT_TRUE(leases().empty());
+}
+
+}  // namespace
+}  // namespace tether::testing
