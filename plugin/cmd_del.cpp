@@ -12,19 +12,44 @@
 namespace tether::plugin {
 namespace {
 
+bool same_mac(const std::string& a, const std::string& b) {
+  const auto ma = netlink::parse_mac(a), mb = netlink::parse_mac(b);
+  return ma && mb && *ma == *mb;
+}
+
 // Deleting the container end removes the host end with it (one ~16 ms synchronize_net).
-void delete_container_link(const cni::Request& req) {
+// Returns false when the netns is gone or not a netns any more (nothing could be reached there).
+bool delete_container_link(const cni::Request& req) {
   std::optional<netns::Netns> ns;
   try {
     ns = netns::Netns::open_if_exists(req.env.netns, "CNI_NETNS");
   } catch (const Error& e) {
     // A path that is no longer a netns (unmounted bind mount) means the namespace is gone.
     log::info(std::string("DEL: ") + e.what() + ": nothing to delete there");
-    return;
+    return false;
   }
-  if (!ns) return;
+  if (!ns) return false;
   auto sk = netlink::RtnlSocket::open_in(*ns);
   netlink::delete_link(sk, req.env.ifname);
+  return true;
+}
+
+// Without a usable netns the container end cannot be reached, but a still-living netns (cnitool gc,
+// a runtime that forgot the path) keeps the pair alive. prevResult names our host end: delete it
+// from the host side, but only if it is still a veth port of our bridge, so a name reused by
+// someone else since is never touched.
+void delete_host_veth_from_prev_result(const cni::Request& req, const BridgePlan& plan) {
+  if (!req.conf.prev_result) return;
+  auto sk = netlink::RtnlSocket::open();
+  const auto bridge = netlink::find_link(sk, plan.bridge);
+  if (!bridge) return;
+  for (const auto& itf : req.conf.prev_result->interfaces) {
+    if (!itf.sandbox.empty() || itf.name.empty() || itf.name == plan.bridge) continue;
+    const auto link = netlink::find_link(sk, itf.name);
+    if (!link || link->kind != "veth" || link->master != bridge->index) continue;
+    if (!itf.mac.empty() && !same_mac(itf.mac, link->mac)) continue;
+    netlink::delete_link(sk, link->index);
+  }
 }
 
 }  // namespace
@@ -32,7 +57,11 @@ void delete_container_link(const cni::Request& req) {
 void cmd_del(const cni::Request& req, const Deps& deps) {
   const BridgePlan plan = build_bridge_plan(req);
   util::ErrorList errors;
-  if (!req.env.netns.empty()) errors.run("delete container interface", [&] { delete_container_link(req); });
+  bool container_link_deleted = false;
+  if (!req.env.netns.empty())
+    errors.run("delete container interface", [&] { container_link_deleted = delete_container_link(req); });
+  if (!container_link_deleted)
+    errors.run("delete host veth", [&] { delete_host_veth_from_prev_result(req, plan); });
   errors.run("IPAM DEL", [&] { ipam_del(plan, req); });
   // Always: rules are keyed by the attachment, so this needs neither the netns nor prevResult.
   errors.run("remove NAT rules", [&] { deps.firewall->del(attachment_key(req)); });

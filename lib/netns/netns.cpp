@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/statfs.h>
 
 #include <cerrno>
@@ -17,11 +19,15 @@ namespace {
 
 constexpr int kInvalidEnv = 4;  // CNI code: the caller handed us a bad CNI_NETNS
 
+// nsfs (or procfs for /proc/<pid>/ns/net) alone is not enough: /proc/self/ns/mnt is nsfs and
+// /proc/version is procfs. NS_GET_NSTYPE (Linux 4.11) says which kind of namespace it is.
 bool is_netns_fd(int fd) {
   struct statfs st {};
   if (::fstatfs(fd, &st) != 0) return false;
-  return st.f_type == static_cast<decltype(st.f_type)>(NSFS_MAGIC) ||
-         st.f_type == static_cast<decltype(st.f_type)>(PROC_SUPER_MAGIC);
+  if (st.f_type != static_cast<decltype(st.f_type)>(NSFS_MAGIC) &&
+      st.f_type != static_cast<decltype(st.f_type)>(PROC_SUPER_MAGIC))
+    return false;
+  return ::ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET;
 }
 
 }  // namespace
@@ -34,7 +40,7 @@ std::optional<Netns> Netns::open_if_exists(const std::string& path, const std::s
     throw sys::SysError(what + ": open '" + path + "'", errno, kInvalidEnv);
   }
   if (!is_netns_fd(fd.get()))
-    throw Error(what + " '" + path + "' is not a network namespace (not on nsfs)", kInvalidEnv);
+    throw Error(what + " '" + path + "' is not a network namespace", kInvalidEnv);
   return Netns(std::move(fd), path);
 }
 

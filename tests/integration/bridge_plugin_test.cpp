@@ -230,6 +230,37 @@ TEST_F(BridgePluginTest, DelWithoutNetnsReleasesLease) {
   EXPECT_FALSE(has_link(ctr, "eth0"));
 }
 
+// A netns-less DEL with prevResult (cnitool gc, containerd's second DEL) removes the pair through
+// the host end it names, even though the container netns is still alive.
+TEST_F(BridgePluginTest, DelWithoutNetnsRemovesHostVethNamedInPrevResult) {
+  TestNetns& ctr = add_container();
+  json c = conf();
+  json res = add_ok(ctr, "c1", c);
+  ASSERT_EQ(res["interfaces"].size(), 3u) << res.dump();
+  const std::string host_veth = res["interfaces"][1]["name"];
+  ASSERT_TRUE(has_link(host(), host_veth));
+  del_ok("c1", "", check_conf(c, res));
+  EXPECT_FALSE(has_link(host(), host_veth));
+  EXPECT_FALSE(has_link(ctr, "eth0"));
+  EXPECT_TRUE(leases().empty());
+}
+
+// prevResult naming a host link that is not a veth port of our bridge is left alone.
+TEST_F(BridgePluginTest, DelWithoutNetnsLeavesForeignLinkNamedInPrevResult) {
+  TestNetns& ctr = add_container();
+  json c = conf();
+  json res = add_ok(ctr, "c1", c);
+  std::string out;
+  ASSERT_EQ(host().exec("ip link add ttforeign0 type veth peer name ttforeign1", &out), 0) << out;
+  json fake = res;
+  fake["interfaces"][1]["name"] = "ttforeign0";
+  fake["interfaces"][1].erase("mac");
+  del_ok("c1", "", check_conf(c, fake));
+  EXPECT_TRUE(has_link(host(), "ttforeign0"));
+  EXPECT_TRUE(has_link(ctr, "eth0")) << "the real pair was not named, so it stays";
+  del_ok("c1", ctr.path(), c);
+}
+
 TEST_F(BridgePluginTest, DelAfterNetnsDeletedSucceeds) {
   const std::string name = "tt" + std::to_string(::getpid()) + "-gone";
   ASSERT_EQ(shell("ip netns add " + name), 0);
