@@ -1,5 +1,6 @@
 // The five verbs of tether-ipam (ipam.hpp). Each validates first, then holds the store lock only
 // around its store mutation.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,6 +48,9 @@ void check_store_writable(const StoreLocation& loc) {
     if (parent == path) break;
     path = std::move(parent);
   }
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+    throw Error("store path '" + path + "' is not a directory", cni::kNotAvailable);
   if (::access(path.c_str(), W_OK | X_OK) != 0)
     throw sys::SysError("store directory '" + path + "' is not writable", errno, cni::kNotAvailable);
 }

@@ -7,6 +7,7 @@
 #include "lib/netlink/bridge_port.hpp"
 #include "lib/netlink/link.hpp"
 #include "lib/netlink/nl_error.hpp"
+#include "lib/netlink/route.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/util/undo_stack.hpp"
 #include "plugin/container_setup.hpp"
@@ -47,13 +48,21 @@ class AddRun {
   }
 
  private:
+  bool bridge_created_ = false;
+
   void done(std::string_view step) {
     if (deps_.after_add_step) deps_.after_add_step(step);
   }
 
   void setup_bridge() {
-    auto br = netlink::ensure_bridge(host_, {plan_.bridge, plan_.mtu, plan_.promisc});
+    netlink::EnsuredBridge br;
+    try {
+      br = netlink::ensure_bridge(host_, {plan_.bridge, plan_.mtu, plan_.promisc});
+    } catch (const netlink::NotABridgeError& e) {
+      cni::invalid_config("bridge", std::string("value '") + plan_.bridge + "': " + e.what());
+    }
     bridge_ = br.link;
+    bridge_created_ = br.created;
     if (br.created) {
       // Only the creator removes it, and only while no other container has joined it.
       // The index is captured by value: a later re-ensure may point bridge_ at another creator's bridge.
@@ -100,6 +109,22 @@ class AddRun {
     if (res_.ips.empty())
       throw Error("IPAM plugin '" + plan_.ipam_type + "' returned no IP configuration", cni::kInternal);
     complete_gateways(res_, plan_);
+    // Checked once per bridge (when this ADD created it): a route dump on every ADD would cost
+    // more than the rest of the host side at scale.
+    if (bridge_created_) warn_on_overlapping_host_routes();
+  }
+
+  // A container subnet that overlaps a route the host already has (another interface, a VPN)
+  // works locally but misroutes some traffic: allowed, with a warning naming both.
+  void warn_on_overlapping_host_routes() {
+    for (const auto& ip : res_.ips) {
+      const net::IpPrefix subnet = ip.address.network();
+      for (const auto& r : netlink::list_routes(host_, subnet.family())) {
+        if (r.dst.length() == 0 || r.oif == bridge_.index || !r.dst.overlaps(subnet)) continue;
+        log::warn("container subnet " + subnet.to_string() + " overlaps the host route " + r.dst.to_string() +
+                  " (ifindex " + std::to_string(r.oif) + "): some traffic may be misrouted");
+      }
+    }
   }
 
   void setup_gateway() {

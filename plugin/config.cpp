@@ -114,7 +114,12 @@ BridgePlan build_bridge_plan(const cni::Request& req) {
   parse_bridge_keys(conf.raw, p);
   parse_ipam(conf, p);
   parse_mac(req, p);
-  if (auto it = conf.capabilities.find("portMappings"); it != conf.capabilities.end() && it->second)
+  // The runtime sends runtimeConfig.portMappings only to a plugin that declared the capability, and
+  // the spec says it removes `capabilities` from the request (libcni leaves it in). So: with no
+  // `capabilities` key the runtime already filtered, trust runtimeConfig; with one, it must
+  // declare portMappings.
+  const auto it = conf.capabilities.find("portMappings");
+  if (!conf.raw.contains("capabilities") || (it != conf.capabilities.end() && it->second))
     p.port_mappings = conf.runtime_config.port_mappings;
   return p;
 }

@@ -75,8 +75,8 @@ ip netns exec td-host iptables-legacy-save -t nat | grep -c TETHER | sed 's/^/TE
 
 step "DEL both containers (twice: DEL is idempotent) and check nothing is left"
 for c in td-c1 td-c2; do cni DEL $c '{}'; cni DEL $c '{}'; done
-echo "veths on the node:   $(ip -n td-host -o link show type veth | grep -vc uplink || true)"
+echo "veths on the node:   $(ip -n td-host -o link show 2>/dev/null | grep -c '^[0-9]*: veth' || true)"
 echo "TETHER nat lines:    $(ip netns exec td-host iptables-legacy-save -t nat | grep -c TETHER || true)"
-echo "IPAM leases:         $(find "$tmp/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' ! -name '.*' | wc -l)"
+echo "IPAM leases:         $(ls "$tmp/ipam/tether" | grep -cE '^[0-9.]+$' || true)"
 cleanup_children
 step "demo done; namespaces and temp files removed"

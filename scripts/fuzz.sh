@@ -15,6 +15,10 @@ shift $(( $# > 2 ? 2 : $# ))
 max_len=${FUZZ_MAX_LEN:-8192}
 timeout=${FUZZ_TIMEOUT:-10}
 
+if ! command -v clang++ >/dev/null; then
+  echo "fuzz: clang++ not found (Debian 12: apt-get install clang; libFuzzer ships with it)" >&2
+  exit 2
+fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 CC=clang CXX=clang++ cmake -S . -B "$build" -DTETHER_FUZZ=ON -DTETHER_TESTS=OFF \

@@ -12,6 +12,7 @@ packages=(
   # End-to-end tests (tests/e2e): real clients and the tools they need.
   podman runc conmon containerd busybox-static jq curl util-linux python3-yaml
   golang-go golang-github-appc-cni-dev   # libcni 1.1.2 source: tests/e2e/cnitool is built on it
+  clang libclang-rt-14-dev               # libFuzzer targets (scripts/fuzz.sh)
 )
 
 missing=()

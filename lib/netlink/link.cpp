@@ -146,7 +146,7 @@ EnsuredBridge ensure_bridge(RtnlSocket& sk, const BridgeSpec& spec) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (auto l = find_link(sk, spec.name)) {
       if (l->kind != "bridge")
-        throw Error(what + ": an existing link of that name is not a bridge (kind '" +
+        throw NotABridgeError(what + ": an existing link of that name is not a bridge (kind '" +
                     (l->kind.empty() ? std::string("none") : l->kind) + "')");
       if (!l->up) set_link_up(sk, l->index);
       if (spec.promisc && !l->promisc) set_link_promisc(sk, l->index, true);

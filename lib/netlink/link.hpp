@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lib/netlink/socket.hpp"
+#include "lib/util/error.hpp"
 
 namespace tether::netlink {
 
@@ -44,9 +45,15 @@ struct EnsuredBridge {
   LinkInfo link;
   bool created = false;  // true only for the caller whose request created it
 };
+// ensure_bridge's refusal to adopt a link of another kind; callers map it to a config error.
+class NotABridgeError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Creates the bridge UP with a pinned random MAC (so it never follows its ports' MACs) or adopts an
 // existing bridge (brought up, promisc set if asked). EEXIST from a concurrent creator is tolerated;
-// an existing link of that name that is not a bridge is an error.
+// an existing link of that name that is not a bridge throws NotABridgeError.
 EnsuredBridge ensure_bridge(RtnlSocket& sk, const BridgeSpec& spec);
 // Turns on vlan_filtering. A kernel without CONFIG_BRIDGE_VLAN_FILTERING → error saying so.
 void enable_vlan_filtering(RtnlSocket& sk, int bridge_index, const std::string& bridge_name);

@@ -13,9 +13,9 @@ need go; need jq; need busybox; need iptables; need ping
 mount -t tmpfs tether-e2e /var/lib/cni
 mount -t tmpfs tether-e2e /run/tether
 
-cnitool="$TETHER_BUILD_DIR/tests/e2e/tether-cnitool"
+cnitool="$E2E_TMP/tether-cnitool"
 (cd "$TETHER_SOURCE_DIR/tests/e2e/cnitool" &&
-  GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOCACHE="$TETHER_BUILD_DIR/tests/e2e/gocache" \
+  GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' GOCACHE="$TETHER_BUILD_DIR/tests/e2e/gocache" \
     go build -o "$cnitool" .) || fail "building tether-cnitool (needs golang-go + golang-github-appc-cni-dev)"
 bin=$(stage_install)
 netns_add H h

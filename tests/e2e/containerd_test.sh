@@ -48,6 +48,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 CONF
 nsenter --net="/run/netns/$H" containerd --config "$T/config.toml" >"$T/log" 2>&1 &
 cpid=$!
+on_failure "tail -n 20 '$T/log'"
+on_failure "cat '$T/run.log'"
 # Shims outlive a killed containerd: end every process started with our private socket, by pid.
 defer "for p in \$(pgrep -f -- '$sock'); do kill -9 \$p; done"
 defer "kill $cpid; wait $cpid"

@@ -53,7 +53,7 @@ TETHER_SRC=$img TETHER_HOST_ROOT=$host TETHER_SUBNET=$(jq -r .subnet <<<"$facts"
 
 cnitool="$E2E_TMP/tether-cnitool"
 (cd "$TETHER_SOURCE_DIR/tests/e2e/cnitool" &&
-  GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOCACHE="$TETHER_BUILD_DIR/tests/e2e/gocache" \
+  GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' GOCACHE="$TETHER_BUILD_DIR/tests/e2e/gocache" \
     go build -o "$cnitool" .) || fail "building tether-cnitool"
 # containerd's CRI plugin runs its own loopback config first.
 lo="$E2E_TMP/lo" && mkdir -p "$lo"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the end-to-end tests (sourced). Every resource a test creates is registered
 # with `defer` right after it exists; the EXIT trap undoes them in reverse order, even on failure.
 # Environment (set by tests/e2e/CMakeLists.txt): TETHER_SOURCE_DIR, TETHER_BUILD_DIR.
@@ -12,10 +13,16 @@ fail() { log "FAIL: $*"; exit 1; }
 skip() { log "SKIP: $*"; exit "$E2E_SKIP"; }
 
 _deferred=()
+_diagnostics=()
 defer() { _deferred+=("$*"); }
+# on_failure CMD: run (output shown) only if the test fails, before any cleanup.
+on_failure() { _diagnostics+=("$*"); }
 _run_deferred() {
   local rc=$? i
   set +e
+  if ((rc != 0 && rc != E2E_SKIP)); then
+    for i in "${_diagnostics[@]}"; do log "diagnostics: $i"; eval "$i" >&2; done
+  fi
   for ((i = ${#_deferred[@]} - 1; i >= 0; i--)); do
     eval "${_deferred[i]}" >/dev/null 2>&1
   done

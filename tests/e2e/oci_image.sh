@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # make_oci_image ROOTFS TAR REF: writes a one-layer OCI image archive of ROOTFS named REF
 # (index annotation org.opencontainers.image.ref.name), ready for `ctr image import`.
 make_oci_image() {

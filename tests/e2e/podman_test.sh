@@ -58,6 +58,7 @@ rootfs="$E2E_TMP/rootfs"
 make_busybox_rootfs "$rootfs"
 echo podman-a >"$rootfs/www/id"
 
+on_failure "pm ps -a"
 pm network ls --format '{{.Name}}' | grep -qx "$net" || fail "podman does not list network $net (VERSION/supportedVersions?)"
 
 leases() { ls "$dd/$net" 2>/dev/null | grep -E '^[0-9.]+$' || true; }

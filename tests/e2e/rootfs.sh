@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # make_busybox_rootfs DIR: a minimal container root filesystem (busybox-static + applet links) with
 # /www/id for `busybox httpd`. Sourced by the container e2e tests.
 make_busybox_rootfs() {

@@ -215,8 +215,8 @@ TEST_F(HostileBridgeTest, BridgeNames) {
 
 TEST_F(HostileBridgeTest, BridgeNameIsAnExistingNonBridgeLink) {
   std::string out;
-  ASSERT_EQ(host().exec(std::string("ip link add ") + kBridge + " type dummy", &out), 0) << out;
-  expect_rejected("", 7, "'bridge'");
+  ASSERT_EQ(host().exec(std::string("ip link add ") + kBridge + " type veth peer name tthbr0p", &out), 0) << out;
+  expect_rejected("", 7, "bridge 'tthbr0'");
 }
 
 TEST_F(HostileBridgeTest, NetworkNames) {
@@ -241,7 +241,8 @@ TEST_F(HostileBridgeTest, OversizedAndDeepStdin) {
 
 TEST_F(HostileBridgeTest, SubnetOverlappingAHostRouteWarns) {
   std::string out;
-  ASSERT_EQ(host().exec("ip link add ttup0 type dummy && ip link set ttup0 up && ip route add 10.67.0.0/16 dev ttup0",
+  ASSERT_EQ(host().exec("ip link add ttup0 type veth peer name ttup0p && ip link set ttup0 up && ip link set ttup0p up && "
+                        "ip route add 10.67.0.0/16 dev ttup0",
                         &out),
             0)
       << out;

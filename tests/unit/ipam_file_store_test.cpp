@@ -315,7 +315,9 @@ TEST_F(IpamFileStore, LockTimesOutWithCode11AndStatusScanNeverWaits) {
   EXPECT_LT(waited, 2s);
   const auto t1 = std::chrono::steady_clock::now();
   EXPECT_TRUE(FileStore::held_addresses_unlocked(loc_).empty());
-  EXPECT_LT(std::chrono::steady_clock::now() - t1, 50ms);
+  // The child holds the lock until told otherwise, so returning at all proves it did not wait;
+  // the bound only catches a wait-then-give-up (and leaves room for a loaded machine).
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 500ms);
   ASSERT_EQ(::write(release[1], "x", 1), 1);
   { FileStore s(loc_, FileStore::Open::kCreate, 5s); }  // gets it once the child lets go
   int status = 0;

@@ -164,7 +164,11 @@ TEST(PluginConfig, MacValidated) {
 
 TEST(PluginConfig, PortMappingsOnlyWithCapability) {
   const std::string rc = R"(,"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]})";
-  EXPECT_TRUE(build_bridge_plan(request(rc)).port_mappings.empty());
+  // A `capabilities` map that does not declare portMappings: the admin did not ask for it.
+  EXPECT_TRUE(build_bridge_plan(request(rc + R"(,"capabilities":{})")).port_mappings.empty());
+  EXPECT_TRUE(build_bridge_plan(request(rc + R"(,"capabilities":{"portMappings":false})")).port_mappings.empty());
+  // No `capabilities` key: a spec-following runtime removed it after filtering runtimeConfig.
+  EXPECT_EQ(build_bridge_plan(request(rc)).port_mappings.size(), 1u);
   BridgePlan p = build_bridge_plan(request(rc + R"(,"capabilities":{"portMappings":true})"));
   ASSERT_EQ(p.port_mappings.size(), 1u);
   EXPECT_EQ(p.port_mappings[0].host_port, 8080);

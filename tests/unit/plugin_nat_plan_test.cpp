@@ -48,7 +48,8 @@ TEST(PluginNatPlan, KeyIpsAndMappings) {
 }
 
 TEST(PluginNatPlan, NothingToDoWithoutMasqOrCapability) {
-  cni::Request req = request(R"(,"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80}]})");
+  // The admin's `capabilities` does not declare portMappings (see PluginConfig.PortMappingsOnlyWithCapability).
+  cni::Request req = request(R"(,"capabilities":{},"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80}]})");
   firewall::NatPlan nat = make_nat_plan(req, build_bridge_plan(req), result());
   EXPECT_TRUE(nat.empty());
   EXPECT_FALSE(build_bridge_plan(req).needs_nat());

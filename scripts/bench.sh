@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# tether vs the reference CNI plugins (Debian containernetworking-plugins in /usr/lib/cni), side by
+# side in one run, and the markdown tables of the README's Performance section.
+#
+#   sudo scripts/bench.sh                 # everything (~5 min on 2 vCPUs)
+#   sudo QUICK=1 scripts/bench.sh         # latency + compare only, R=20 (~1 min)
+#
+# What it does: builds Release (tether, tether-ipam), installs them into a temp dir (the layout a
+# node gets), creates ONE throwaway network namespace and runs everything inside it, so bridges,
+# veths, forwarding sysctls and nat rules never touch the host's namespace:
+#   1. cnibench, both sets interleaved: probe, execs (child processes), floor (exec cost, the same
+#      kernel work through `ip -batch`), latency (ipam, bridge, bridge-masq, bridge-masq-portmap),
+#      concurrency (C parallel full ADDs), compare (full chain, per-iteration A/B ratios)
+#   2. cnibench scale: N=1000 containers on one bridge for tether, REF_N for the reference (the
+#      reference's per-ADD cost grows with the nat table; N=1000 takes it ~15 minutes)
+#   3. tests/bench/verb_probe.py: STATUS/VERSION/CHECK latency, strace -c syscalls per verb
+#   4. tests/bench/bench_report.py: the tables (also saved as $OUT/report.md)
+# cnibench runs through tests/bench/cnibench_run.py, which makes its exec timing end at the child's
+# exit (stock CPython polls with 0.5-4 ms sleeps when a timeout is set; see that file).
+# The reference runs with iptables=legacy (a PATH shim for its processes only): tether writes
+# legacy x_tables through libiptc, so that is the like-for-like comparison.
+#
+# Knobs (environment): BUILD_DIR (build-bench), OUT (/tmp/tether-bench.<date>), R (30), N (1000),
+# REF_N (200), C (8,32,64), QUICK, CNIBENCH (path to cnibench.py), EXTRA_SETS (more --set specs,
+# space separated, e.g. a previous build for a before/after run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+[[ $(id -u) -eq 0 ]] || { echo "bench: run as root (it creates network namespaces)" >&2; exit 1; }
+
+CNIBENCH=${CNIBENCH:-$root/tests/bench/cnibench.py}
+[[ -f $CNIBENCH ]] || CNIBENCH=$root/../shared/bench/cnibench.py
+[[ -f $CNIBENCH ]] || { echo "bench: cnibench.py not found (set CNIBENCH=)" >&2; exit 1; }
+[[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local ]] ||
+  { echo "bench: reference plugins missing: apt-get install containernetworking-plugins" >&2; exit 1; }
+BUILD_DIR=${BUILD_DIR:-build-bench}
+R=${R:-$([[ -n ${QUICK:-} ]] && echo 20 || echo 30)} N=${N:-1000} REF_N=${REF_N:-200} C=${C:-8,32,64}
+OUT=${OUT:-/tmp/tether-bench.$(date -u +%Y%m%dT%H%M%S)}
+mkdir -p "$OUT"
+
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+cmake --build "$BUILD_DIR" --target tether tether-ipam -j"$(nproc)"
+DESTDIR=$OUT/install cmake --install "$BUILD_DIR" >/dev/null
+bin=$(dirname "$(find "$OUT/install" -name tether -type f | head -1)")
+
+ns=tbench$$
+work=$(mktemp -d /tmp/tether-bench-ipam.XXXXXX)
+cleanup() {
+  ip netns del "$ns" 2>/dev/null || true
+  # cnibench removes its own container netns; this catches an interrupted run
+  for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^tb$$-" || true); do ip netns del "$n" || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+in_ns() { ip netns exec "$ns" "$@"; }
+
+tether_set="label=tether,cni_path=$bin:/usr/lib/cni,bridge=tether,ipam=tether-ipam,portmap=inline,chains=TETHER-,iptables=legacy"
+ref_set="label=ref,cni_path=/usr/lib/cni,iptables=legacy"
+extra=() scenarios=probe,execs,floor,latency,concurrency,compare
+for s in ${EXTRA_SETS:-}; do extra+=(--set "$s"); done
+((${#extra[@]} == 0)) || scenarios=${scenarios%,compare}  # compare takes exactly two sets
+common=(--ipam-dir "$work" --netns-prefix "tb$$-")
+
+echo "== bench: output in $OUT (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
+if [[ -n ${QUICK:-} ]]; then
+  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$tether_set" "${extra[@]}" --set "$ref_set" "${common[@]}" \
+    --scenario latency -R "$R" --json-out "$OUT/main.json" | tee "$OUT/main.txt" || true
+else
+  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$tether_set" "${extra[@]}" --set "$ref_set" "${common[@]}" \
+    --scenario "$scenarios" -R "$R" -C "$C" --floor-reps 100 \
+    --json-out "$OUT/main.json" | tee "$OUT/main.txt" || true
+  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$tether_set" "${common[@]}" --scenario scale -N "$N" \
+    --json-out "$OUT/scale-tether.json" | tee "$OUT/scale-tether.txt" || true
+  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$ref_set" "${common[@]}" --scenario scale -N "$REF_N" \
+    --json-out "$OUT/scale-ref.json" | tee "$OUT/scale-ref.txt" || true
+  in_ns python3 tests/bench/verb_probe.py --bin-dir "$bin" --data-dir "$work/verbs" -R 100 \
+    --json-out "$OUT/verbs.json" >/dev/null
+fi
+
+python3 tests/bench/bench_report.py --main "$OUT/main.json" --scale "$OUT/scale-tether.json" \
+  --scale "$OUT/scale-ref.json" --verbs "$OUT/verbs.json" | tee "$OUT/report.md"
+echo "== bench: raw JSON and logs in $OUT"
