@@ -1,19 +1,12 @@
 #include "lib/cni/version.hpp"
 
+#include "lib/util/decimal.hpp"
+
 namespace tether::cni {
 namespace {
 
 // One component: 1..4 digits, no leading zero unless the component is "0".
-std::optional<int> parse_component(std::string_view s) {
-  if (s.empty() || s.size() > 4) return std::nullopt;
-  if (s.size() > 1 && s[0] == '0') return std::nullopt;
-  int v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
+std::optional<int> parse_component(std::string_view s) { return util::parse_strict_decimal(s, 4); }
 
 }  // namespace
 

@@ -4,23 +4,15 @@
 
 #include <cstring>
 
+#include "lib/util/decimal.hpp"
+
 namespace tether::net {
 namespace {
 
 // Longest valid textual forms: "255.255.255.255" (15) and a v6 with embedded v4 (45).
 constexpr std::size_t kMaxAddrText = 45;
 
-// Strict decimal: 1..3 digits, no sign, no leading zero (except "0" itself).
-std::optional<int> parse_prefix_len(std::string_view s) {
-  if (s.empty() || s.size() > 3) return std::nullopt;
-  if (s.size() > 1 && s[0] == '0') return std::nullopt;
-  int v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
+std::optional<int> parse_prefix_len(std::string_view s) { return util::parse_strict_decimal(s, 3); }
 
 }  // namespace
 
