@@ -65,6 +65,15 @@ std::string set_name(std::size_t index, const RangeSet& set) {
   return "range set " + std::to_string(index) + " [" + set.to_string() + "]";
 }
 
+// Records the cursor after a fresh reservation; if that fails, the reservation goes too, so a
+// failed allocate() leaves no lease behind.
+void set_cursor_or_release(Store& store, std::size_t index, const net::IpAddress& ip) {
+  util::UndoStack undo;
+  undo.push("release " + ip.to_string(), [&store, ip] { store.release(ip); });
+  store.set_last_reserved(index, ip);
+  undo.commit();
+}
+
 }  // namespace
 
 Allocation allocate(const RangeSet& set, std::size_t index, Store& store, const Owner& owner,
@@ -86,7 +95,7 @@ Allocation allocate(const RangeSet& set, std::size_t index, Store& store, const 
                   cni::kInvalidConfig);
     if (!store.reserve(*requested, owner))
       throw Error("requested IP " + requested->to_string() + " is already allocated in " + set_name(index, set));
-    store.set_last_reserved(index, *requested);
+    set_cursor_or_release(store, index, *requested);
     return {ip_config(*r, *requested), true};
   }
   RangeIter it(set, store.last_reserved(index));
@@ -95,7 +104,7 @@ Allocation allocate(const RangeSet& set, std::size_t index, Store& store, const 
   while (auto cand = it.next()) {
     if (held && held->count(cand->first)) continue;
     if (store.reserve(cand->first, owner)) {
-      store.set_last_reserved(index, cand->first);
+      set_cursor_or_release(store, index, cand->first);
       return {ip_config(*cand->second, cand->first), true};
     }
     if (!held && ++taken_in_a_row == kProbesBeforeListing) held = store.held_addresses();

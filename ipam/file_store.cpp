@@ -12,6 +12,7 @@
 #include "lib/log/log.hpp"
 #include "lib/sys/atomic_file.hpp"
 #include "lib/sys/sys_error.hpp"
+#include "lib/util/fault.hpp"
 
 namespace tether::ipam {
 namespace {
@@ -114,6 +115,7 @@ bool FileStore::reserve(const net::IpAddress& ip, const Owner& owner) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     // The exclusive create is the reservation (as in host-local); the content follows in one
     // write, so a crash can leave an empty file but never a partial owner.
+    fault::point("ipam: reserve lease");
     if (write_new_file(name, lease_content(owner))) {
       dirty_ = true;
       if (index_checked_) index_->add(owner, ip);
@@ -135,6 +137,7 @@ void FileStore::release(const net::IpAddress& ip) {
   if (!exists()) return;
   const std::string name = ip.to_string();
   const auto owner = read_owner(name);
+  fault::point("ipam: release lease");
   if (::unlinkat(dir_.get(), name.c_str(), 0) != 0) {
     if (errno == ENOENT) return;
     sys::throw_errno("release '" + path_ + "/" + name + "'");
@@ -159,6 +162,7 @@ std::optional<net::IpAddress> FileStore::last_reserved(std::size_t range_set) {
 
 void FileStore::set_last_reserved(std::size_t range_set, const net::IpAddress& ip) {
   const std::string name = std::string(kLastReservedPrefix) + std::to_string(range_set);
+  fault::point("ipam: write cursor");
   if (durability_ == sys::Durability::kFsync) {
     sys::write_file_atomic(dir_.get(), name, ip.to_string(), path_, durability_);
     dirty_ = true;  // the rename changed the directory mtime

@@ -11,6 +11,7 @@ extern "C" {  // libip6tc.h 1.8.9 lacks the guard
 #include <string>
 
 #include "lib/util/error.hpp"
+#include "lib/util/fault.hpp"
 
 namespace tether::iptables {
 namespace {
@@ -162,6 +163,7 @@ void TableTxn::for_each_rule(const std::string& chain, const std::function<void(
 void TableTxn::commit() {
   if (impl_->committed) throw Error(impl_->where() + ": commit called twice on one transaction");
   if (!impl_->dirty) return;
+  fault::point("iptables: commit");
   impl_->committed = true;
   if (impl_->ops->commit(impl_->handle) == 0) impl_->fail("commit");
 }

@@ -15,6 +15,7 @@
 #include "lib/netlink/c_ptr.hpp"
 #include "lib/netlink/ip_conv.hpp"
 #include "lib/netlink/nl_error.hpp"
+#include "lib/util/fault.hpp"
 
 namespace tether::netlink {
 namespace {
@@ -47,6 +48,7 @@ bool add_address(RtnlSocket& sk, int ifindex, const net::IpPrefix& addr, const A
     AddrPtr brd = to_nl_addr(addr.last(), 32);
     rtnl_addr_set_broadcast(a.get(), brd.get());
   }
+  fault::point("netlink: add address");
   sk.clear_error();
   int rc = rtnl_addr_add(sk.get(), a.get(), NLM_F_EXCL);
   if (rc < 0 && tolerate_exists && sk.errno_of(rc) == EEXIST) return false;
@@ -57,6 +59,7 @@ bool add_address(RtnlSocket& sk, int ifindex, const net::IpPrefix& addr, const A
 
 bool delete_address(RtnlSocket& sk, int ifindex, const net::IpPrefix& addr) {
   RtAddrPtr a = build(ifindex, addr);
+  fault::point("netlink: delete address");
   sk.clear_error();
   int rc = rtnl_addr_delete(sk.get(), a.get(), 0);
   if (rc < 0) {

@@ -12,6 +12,7 @@
 #include "lib/netlink/c_ptr.hpp"
 #include "lib/netlink/nl_error.hpp"
 #include "lib/netlink/raw_request.hpp"
+#include "lib/util/fault.hpp"
 
 namespace tether::netlink {
 namespace {
@@ -61,6 +62,7 @@ void set_port_hairpin(RtnlSocket& sk, int port_index, bool on) {
     rtnl_link_bridge_set_flags(ch.get(), RTNL_BRIDGE_HAIRPIN_MODE);
   else
     rtnl_link_bridge_unset_flags(ch.get(), RTNL_BRIDGE_HAIRPIN_MODE);
+  fault::point("netlink: set hairpin");
   sk.clear_error();
   sk.check(rtnl_link_change(sk.get(), orig.get(), ch.get(), 0), "set hairpin on " + port_name(port_index));
   log::debug("set hairpin on " + port_name(port_index));

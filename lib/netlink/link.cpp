@@ -14,6 +14,7 @@
 #include "lib/netlink/c_ptr.hpp"
 #include "lib/netlink/nl_error.hpp"
 #include "lib/netlink/raw_request.hpp"
+#include "lib/util/fault.hpp"
 
 namespace tether::netlink {
 namespace {
@@ -75,6 +76,7 @@ std::optional<LinkInfo> get_kernel(RtnlSocket& sk, int index, const char* name) 
 void change_link(RtnlSocket& sk, int index, rtnl_link* changes, const std::string& op) {
   LinkPtr orig(rtnl_link_alloc());
   rtnl_link_set_ifindex(orig.get(), index);
+  fault::point("netlink: change link");
   sk.clear_error();
   sk.check(rtnl_link_change(sk.get(), orig.get(), changes, 0), op);
 }
@@ -159,6 +161,7 @@ EnsuredBridge ensure_bridge(RtnlSocket& sk, const BridgeSpec& spec) {
     AddrPtr mac = mac_addr(random_mac());
     rtnl_link_set_addr(br.get(), mac.get());
     rtnl_link_set_flags(br.get(), IFF_UP | (spec.promisc ? IFF_PROMISC : 0));
+    fault::point("netlink: create bridge");
     sk.clear_error();
     int rc = rtnl_link_add(sk.get(), br.get(), NLM_F_CREATE | NLM_F_EXCL);
     if (rc == 0) {
@@ -211,6 +214,7 @@ VethPair create_veth(RtnlSocket& host, RtnlSocket& container, const VethSpec& sp
     }
     // IFF_UP must not be set on the peer: the kernel would open it before the pair is linked.
     rtnl_link_set_ns_fd(peer.get(), spec.container_netns_fd);
+    fault::point("netlink: add veth");
     host.clear_error();
     int rc = rtnl_link_add(host.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL);
     const std::string op = "add veth '" + host_name + "' <-> '" + ifname + "'";
@@ -264,6 +268,7 @@ void set_link_mac(RtnlSocket& sk, int index, const Mac& mac) {
 
 namespace {
 bool delete_by(RtnlSocket& sk, rtnl_link* l, const std::string& what) {
+  fault::point("netlink: delete link");
   sk.clear_error();
   int rc = rtnl_link_delete(sk.get(), l);
   if (rc < 0 && sk.errno_of(rc) == ENODEV) return false;  // documented as OBJ_NOTFOUND, really NODEV

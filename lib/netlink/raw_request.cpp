@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "lib/netlink/nl_error.hpp"
+#include "lib/util/fault.hpp"
 
 namespace tether::netlink::detail {
 
@@ -20,6 +21,7 @@ MsgPtr link_request(int type, int family, int index, int flags) {
 }
 
 int send_request(RtnlSocket& sk, MsgPtr msg) {
+  fault::point("netlink: link request");  // every hand-built request changes state
   sk.clear_error();
   return nl_send_sync(sk.get(), msg.release());  // frees the message even on error
 }

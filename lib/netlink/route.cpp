@@ -11,6 +11,7 @@
 #include "lib/netlink/c_ptr.hpp"
 #include "lib/netlink/ip_conv.hpp"
 #include "lib/netlink/nl_error.hpp"
+#include "lib/util/fault.hpp"
 
 namespace tether::netlink {
 namespace {
@@ -53,6 +54,7 @@ bool add_route(RtnlSocket& sk, const RouteSpec& spec, bool tolerate_exists) {
   if (spec.gw && spec.gw->family() != spec.dst.family())
     throw Error("add " + describe(spec) + ": gateway and destination families differ");
   RoutePtr r = build(spec);
+  fault::point("netlink: add route");
   sk.clear_error();
   int rc = rtnl_route_add(sk.get(), r.get(), NLM_F_EXCL);
   if (rc < 0 && tolerate_exists && sk.errno_of(rc) == EEXIST) return false;
@@ -63,6 +65,7 @@ bool add_route(RtnlSocket& sk, const RouteSpec& spec, bool tolerate_exists) {
 
 bool delete_route(RtnlSocket& sk, const RouteSpec& spec) {
   RoutePtr r = build(spec);
+  fault::point("netlink: delete route");
   sk.clear_error();
   int rc = rtnl_route_delete(sk.get(), r.get(), 0);
   if (rc < 0) {

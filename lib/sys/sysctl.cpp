@@ -7,6 +7,7 @@
 
 #include "lib/sys/sys_error.hpp"
 #include "lib/sys/unique_fd.hpp"
+#include "lib/util/fault.hpp"
 
 namespace tether::sys {
 namespace {
@@ -15,6 +16,7 @@ std::string full_path(const std::string& path) { return "/proc/sys/" + path; }
 
 // Returns 0 or the errno of the failed step.
 int try_write(const std::string& path, const std::string& value) {
+  fault::point("sysctl write");
   UniqueFd fd(::open(full_path(path).c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return errno;
   ssize_t n = ::write(fd.get(), value.data(), value.size());

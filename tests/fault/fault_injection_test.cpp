@@ -1,0 +1,237 @@
+// Issue 8: fail the N-th kernel or store operation of an ADD (fault::point, compiled in through
+// TETHER_FAULT_SEAM), for every N, and check that the rollback leaves nothing: no veth, no
+// container interface, no lease, no TETHER rule, no bridge address that was not there before, no
+// bridge if this ADD created it. The ADD runs in process inside the fake host netns, with the real
+// iptables firewall (ipMasq + a port mapping) and tether-ipam in process.
+#include <dirent.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "fixture/netns_fixture.hpp"
+#include "lib/cni/conf.hpp"
+#include "lib/net/ip.hpp"
+#include "lib/netns/netns.hpp"
+#include "lib/util/error.hpp"
+#include "lib/util/fault.hpp"
+#include "plugin/plugin.hpp"
+
+namespace tether::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+constexpr const char* kBridge = "ttfi0";
+
+// What an ADD may leave behind, read back from the kernel and the disk.
+struct Snapshot {
+  std::vector<std::string> host_links;
+  std::vector<std::string> ctr_links;
+  std::vector<std::string> bridge_addrs;
+  std::vector<std::string> tether_rules;
+  std::size_t leases = 0;
+  bool operator==(const Snapshot&) const = default;
+};
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += "\n    " + s;
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& os, const Snapshot& s) {
+  return os << "\n  host links:" << join(s.host_links) << "\n  container links:" << join(s.ctr_links)
+            << "\n  bridge addresses:" << join(s.bridge_addrs) << "\n  TETHER rules:" << join(s.tether_rules)
+            << "\n  leases: " << s.leases;
+}
+
+class FaultInjectionTest : public NetnsTest {
+ protected:
+  void SetUp() override {
+    NetnsTest::SetUp();
+    if (IsSkipped()) return;
+    data_dir_ = temp_dir();
+    host_ns_.emplace(netns::Netns::open(host().path()));
+    fw_ = firewall::make_iptables_firewall();
+    fault::disarm();
+  }
+  void TearDown() override {
+    fault::disarm();
+    host_ns_.reset();
+    NetnsTest::TearDown();
+  }
+
+  cni::Request request(cni::Command cmd, const std::string& id, const std::string& netns, int host_port) {
+    json c = {{"cniVersion", "1.1.0"},
+              {"name", "finet"},
+              {"type", "tether"},
+              {"bridge", kBridge},
+              {"isDefaultGateway", true},
+              {"ipMasq", true},
+              {"hairpinMode", true},
+              {"portIsolation", true},
+              {"capabilities", {{"portMappings", true}}},
+              {"runtimeConfig",
+               {{"portMappings", json::array({{{"hostPort", host_port}, {"containerPort", 80}, {"protocol", "tcp"}}})}}},
+              {"ipam",
+               {{"type", "tether-ipam"},
+                {"dataDir", data_dir_},
+                {"ranges", json::parse(R"([[{"subnet":"10.77.0.0/24"}],[{"subnet":"fd00:77::/64"}]])")}}}};
+    cni::Request r;
+    r.stdin_data = c.dump();
+    r.conf = cni::parse_netconf(r.stdin_data);
+    r.env.command = cmd;
+    r.env.container_id = id;
+    r.env.netns = netns;
+    r.env.ifname = "eth0";
+    r.env.path = TETHER_BIN_DIR;
+    return r;
+  }
+  plugin::Deps deps() {
+    plugin::Deps d;
+    d.firewall = fw_.get();
+    return d;
+  }
+  cni::Result add(const std::string& id, TestNetns& ctr, int host_port) {
+    netns::NetnsGuard g(*host_ns_);
+    return plugin::cmd_add(request(cni::Command::Add, id, ctr.path(), host_port), deps());
+  }
+  void del(const std::string& id, TestNetns& ctr, int host_port) {
+    netns::NetnsGuard g(*host_ns_);
+    plugin::cmd_del(request(cni::Command::Del, id, ctr.path(), host_port), deps());
+  }
+
+  std::vector<std::string> link_names(TestNetns& ns) {
+    std::string out;
+    EXPECT_EQ(ns.exec("ip -j link show", &out), 0) << out;
+    std::vector<std::string> names;
+    for (const auto& l : json::parse(out)) names.push_back(l["ifname"]);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  std::vector<std::string> bridge_addrs() {
+    std::string out;
+    if (host().exec(std::string("ip -j addr show dev ") + kBridge + " 2>/dev/null", &out) != 0) return {};
+    std::vector<std::string> addrs;
+    for (const auto& l : json::parse(out))
+      for (const auto& a : l["addr_info"])
+        addrs.push_back(a["local"].get<std::string>() + "/" + std::to_string(a["prefixlen"].get<int>()));
+    std::sort(addrs.begin(), addrs.end());
+    return addrs;
+  }
+  std::vector<std::string> tether_rules() {
+    std::vector<std::string> lines;
+    for (const char* save : {"iptables-legacy-save", "ip6tables-legacy-save"}) {
+      std::string out;
+      EXPECT_EQ(host().exec(save, &out), 0) << out;
+      std::istringstream in(out);
+      for (std::string line; std::getline(in, line);) {
+        if (line.find("TETHER") == std::string::npos) continue;
+        // Chain declarations carry packet counters ("[0:0]") that say nothing about leaks.
+        if (line[0] == ':') line = line.substr(0, line.find(' '));
+        lines.push_back(std::string(save) + ": " + line);
+      }
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  }
+  std::size_t leases() {
+    std::size_t n = 0;
+    DIR* d = ::opendir((data_dir_ + "/finet").c_str());
+    if (!d) return 0;
+    while (dirent* e = ::readdir(d)) n += net::IpAddress::parse(e->d_name).has_value();
+    ::closedir(d);
+    return n;
+  }
+  Snapshot snapshot(TestNetns& ctr) { return {link_names(host()), link_names(ctr), bridge_addrs(), tether_rules(), leases()}; }
+
+  // One successful ADD (then DEL) with counting on: the number of operations K of an ADD from
+  // this state. `drop_bridge`: the ADD created the bridge, remove it to restore the state.
+  int count_operations(TestNetns& ctr, bool drop_bridge) {
+    fault::arm(0);
+    add("probe", ctr, 30999);
+    const int k = fault::count();
+    del("probe", ctr, 30999);
+    if (drop_bridge) {
+      EXPECT_EQ(host().exec(std::string("ip link del ") + kBridge), 0);
+    }
+    return k;
+  }
+
+  // For N = 1..K: the N-th operation fails, the ADD fails with it, and the state is as before.
+  void fail_each_operation(TestNetns& ctr, int k, const Snapshot& before) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string ops;  // what each N hit, for the log
+    for (int n = 1; n <= k; ++n) {
+      SCOPED_TRACE("fault at operation #" + std::to_string(n) + " of " + std::to_string(k));
+      fault::arm(n);
+      bool failed = false;
+      try {
+        add("victim", ctr, 31000);
+      } catch (const Error& e) {
+        failed = true;
+        EXPECT_THAT(e.what(), HasSubstr("injected fault at operation #" + std::to_string(n) + " "));
+        const std::string what = e.what();
+        const auto open = what.find(" (", what.find("injected fault"));
+        ops += "\n  #" + std::to_string(n) + " " + (open == std::string::npos ? what : what.substr(open + 1));
+      }
+      fault::disarm();
+      if (!failed) {
+        ADD_FAILURE() << "ADD succeeded despite the fault (" << fault::count() << " operations seen)";
+        del("victim", ctr, 31000);
+      }
+      EXPECT_EQ(snapshot(ctr), before);
+    }
+    std::cout << "[ fault ] " << k << " operations, each failed once, in "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s:" << ops << "\n";
+  }
+
+  std::string data_dir_;
+  std::optional<netns::Netns> host_ns_;
+  std::unique_ptr<firewall::Firewall> fw_;
+};
+
+TEST_F(FaultInjectionTest, EveryOperationOnNewBridgeLeavesNothing) {
+  TestNetns& ctr = add_container();
+  const Snapshot before = snapshot(ctr);
+  ASSERT_EQ(before.host_links, std::vector<std::string>{"lo"});
+  // A first ADD flips one-time host state (ip_forward), so the second one counts the steady K.
+  count_operations(ctr, true);
+  const int k = count_operations(ctr, true);
+  ASSERT_EQ(snapshot(ctr), before);
+  ASSERT_GE(k, 10) << "the seam must see the netlink, sysctl, IPAM and iptables operations";
+  fail_each_operation(ctr, k, before);
+  RecordProperty("operations", k);
+}
+
+TEST_F(FaultInjectionTest, EveryOperationOnSharedBridgeKeepsOthers) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  cni::Result ra = add("keeper", a, 30001);
+  const Snapshot before = snapshot(b);
+  ASSERT_EQ(before.leases, 2u);
+  ASSERT_FALSE(before.bridge_addrs.empty());
+  ASSERT_FALSE(before.tether_rules.empty());
+  count_operations(b, false);
+  const int k = count_operations(b, false);
+  ASSERT_EQ(snapshot(b), before);
+  ASSERT_GE(k, 8);
+  fail_each_operation(b, k, before);
+  RecordProperty("operations", k);
+  // The bystander still works and still leaves cleanly.
+  std::string out;
+  EXPECT_EQ(a.exec("ping -c1 -W2 10.77.0.1", &out), 0) << out;
+  EXPECT_THAT(link_names(a), ::testing::ElementsAre("eth0", "lo"));
+  del("keeper", a, 30001);
+  EXPECT_EQ(leases(), 0u);
+  EXPECT_TRUE(tether_rules().empty()) << join(tether_rules());
+}
+
+}  // namespace
+}  // namespace tether::testing
