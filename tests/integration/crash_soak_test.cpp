@@ -159,19 +159,11 @@ class CrashSoakTest : public NetnsTest {
   }
 
   json conf(int i, bool gc = false) const {
-    json c = {{"cniVersion", "1.1.0"},
-              {"name", kNet},
-              {"type", "tether"},
-              {"bridge", kBridge},
-              {"isGateway", true},
-              {"ipMasq", true},
-              {"capabilities", {{"portMappings", true}}},
-              {"ipam",
-               {{"type", "tether-ipam"}, {"dataDir", data_dir_}, {"ranges", json::parse(R"([[{"subnet":"10.79.0.0/28"}]])")}}}};
+    json c = nat_bridge_conf(kNet, kBridge, data_dir_, "10.79.0.0/28");
     if (gc) {
       c["cni.dev/valid-attachments"] = json::array();
     } else {
-      c["runtimeConfig"] = {{"portMappings", json::array({{{"hostPort", 30080 + i}, {"containerPort", 80}, {"protocol", "tcp"}}})}};
+      c["runtimeConfig"] = one_port_mapping(30080 + i);
     }
     return c;
   }

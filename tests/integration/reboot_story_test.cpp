@@ -40,19 +40,11 @@ class RebootStoryTest : public NetnsTest, public ::testing::WithParamInterface<b
   }
 
   json conf(int port, const json& valid = nullptr) const {
-    json c = {{"cniVersion", "1.1.0"},
-              {"name", kNet},
-              {"type", "tether"},
-              {"bridge", kBridge},
-              {"isGateway", true},
-              {"ipMasq", true},
-              {"capabilities", {{"portMappings", true}}},
-              {"ipam",
-               {{"type", "tether-ipam"}, {"dataDir", data_dir_}, {"ranges", json::parse(R"([[{"subnet":"10.82.0.0/29"}]])")}}}};
+    json c = nat_bridge_conf(kNet, kBridge, data_dir_, "10.82.0.0/29");
     if (!valid.is_null()) {
       c["cni.dev/valid-attachments"] = valid;
     } else {
-      c["runtimeConfig"] = {{"portMappings", json::array({{{"hostPort", port}, {"containerPort", 80}, {"protocol", "tcp"}}})}};
+      c["runtimeConfig"] = one_port_mapping(port);
     }
     return c;
   }

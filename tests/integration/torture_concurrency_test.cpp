@@ -82,18 +82,9 @@ class TortureTest : public NetnsTest {
   }
 
   json conf(int i, bool status = false) const {
-    json c = {{"cniVersion", "1.1.0"},
-              {"name", kNet},
-              {"type", "tether"},
-              {"bridge", kBridge},
-              {"isGateway", true},
-              {"ipMasq", true},
-              {"capabilities", {{"portMappings", true}}},
-              {"ipam",
-               {{"type", "tether-ipam"}, {"dataDir", data_dir_}, {"ranges", json::parse(R"([[{"subnet":"10.81.0.0/24"}]])")}}}};
+    json c = nat_bridge_conf(kNet, kBridge, data_dir_, "10.81.0.0/24");
     if (!status)
-      c["runtimeConfig"] = {
-          {"portMappings", json::array({{{"hostPort", kHostPortBase + i}, {"containerPort", 80}, {"protocol", "tcp"}}})}};
+      c["runtimeConfig"] = one_port_mapping(kHostPortBase + i);
     return c;
   }
   PluginRun call(const std::string& cmd, int i, const std::string& netns) {
