@@ -14,8 +14,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fixture/in_process.hpp"
 #include "fixture/netns_fixture.hpp"
-#include "lib/cni/conf.hpp"
 #include "lib/net/ip.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/util/error.hpp"
@@ -83,15 +83,7 @@ class FaultInjectionTest : public NetnsTest {
                {{"type", "tether-ipam"},
                 {"dataDir", data_dir_},
                 {"ranges", json::parse(R"([[{"subnet":"10.77.0.0/24"}],[{"subnet":"fd00:77::/64"}]])")}}}};
-    cni::Request r;
-    r.stdin_data = c.dump();
-    r.conf = cni::parse_netconf(r.stdin_data);
-    r.env.command = cmd;
-    r.env.container_id = id;
-    r.env.netns = netns;
-    r.env.ifname = "eth0";
-    r.env.path = TETHER_BIN_DIR;
-    return r;
+    return make_request(c, cmd, id, netns);
   }
   plugin::Deps deps() {
     plugin::Deps d;
@@ -107,14 +99,6 @@ class FaultInjectionTest : public NetnsTest {
     plugin::cmd_del(request(cni::Command::Del, id, ctr.path(), host_port), deps());
   }
 
-  std::vector<std::string> link_names(TestNetns& ns) {
-    std::string out;
-    EXPECT_EQ(ns.exec("ip -j link show", &out), 0) << out;
-    std::vector<std::string> names;
-    for (const auto& l : json::parse(out)) names.push_back(l["ifname"]);
-    std::sort(names.begin(), names.end());
-    return names;
-  }
   std::vector<std::string> bridge_addrs() {
     std::string out;
     if (host().exec(std::string("ip -j addr show dev ") + kBridge + " 2>/dev/null", &out) != 0) return {};

@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fixture/in_process.hpp"
 #include "fixture/netns_fixture.hpp"
-#include "lib/cni/conf.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/util/error.hpp"
 #include "plugin/plugin.hpp"
@@ -61,15 +61,7 @@ class BridgeFaultTest : public NetnsTest, public ::testing::WithParamInterface<s
                {{"type", "tether-ipam"},
                 {"dataDir", data_dir_},
                 {"ranges", json::parse(R"([[{"subnet":"10.78.0.0/24"}],[{"subnet":"fd00:78::/64"}]])")}}}};
-    cni::Request r;
-    r.stdin_data = c.dump();
-    r.conf = cni::parse_netconf(r.stdin_data);
-    r.env.command = cmd;
-    r.env.container_id = id;
-    r.env.netns = netns;
-    r.env.ifname = "eth0";
-    r.env.path = TETHER_BIN_DIR;
-    return r;
+    return make_request(c, cmd, id, netns);
   }
   plugin::Deps deps(std::string_view fail_after) {
     plugin::Deps d;
@@ -88,13 +80,6 @@ class BridgeFaultTest : public NetnsTest, public ::testing::WithParamInterface<s
     plugin::cmd_del(request(cni::Command::Del, id, ctr.path()), deps({}));
   }
 
-  std::vector<std::string> link_names(TestNetns& ns) {
-    std::string out;
-    ns.exec("ip -j link show", &out);
-    std::vector<std::string> names;
-    for (const auto& l : json::parse(out)) names.push_back(l["ifname"]);
-    return names;
-  }
   std::string bridge_addrs() {
     std::string out;
     host().exec("ip -j addr show dev ttfb0", &out);
