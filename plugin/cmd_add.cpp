@@ -2,9 +2,11 @@
 // succeeds; the stack is committed only at the end, so any failure (including one injected through
 // Deps::after_add_step) unwinds every step already done before the error is returned.
 #include "lib/cni/error.hpp"
+#include "lib/firewall/nat_rules.hpp"
 #include "lib/log/log.hpp"
 #include "lib/netlink/addr.hpp"
 #include "lib/netlink/bridge_port.hpp"
+#include "lib/netlink/devconf.hpp"
 #include "lib/netlink/link.hpp"
 #include "lib/netlink/nl_error.hpp"
 #include "lib/netlink/route.hpp"
@@ -70,7 +72,7 @@ class AddRun {
         if (!bridge_has_ports(host_, index)) netlink::delete_link(host_, index);
       });
     }
-    disable_accept_ra(bridge_.name);
+    if (br.created) disable_accept_ra(bridge_.name);
     if (plan_.uses_vlans()) netlink::enable_vlan_filtering(host_, bridge_.index, bridge_.name);
   }
 
@@ -94,8 +96,13 @@ class AddRun {
     }
     // Deleting one end removes both.
     undo_.push("delete veth " + veth_.host.name, [this] { netlink::delete_link(host_, veth_.host.index); });
-    disable_accept_ra(veth_.host.name);
     const int port = veth_.host.index;
+    // A bridge port needs no IPv6 address of its own. Without one the host end sends no DAD, MLD
+    // or router solicitations (flooded to every port) and adds no fe80::/64 route: costs that grow
+    // with each container on the node. Set before the container end is up (no carrier yet).
+    netlink::LinkAfChange no_link_local;
+    no_link_local.ipv6_no_link_local = true;
+    netlink::change_link_af(host_, port, no_link_local);
     if (plan_.hairpin) netlink::set_port_hairpin(host_, port, true);
     if (plan_.port_isolation) netlink::set_port_isolated(host_, port, true);
     if (plan_.uses_vlans())
@@ -129,7 +136,7 @@ class AddRun {
 
   void setup_gateway() {
     // Routed traffic (gateway) and masqueraded traffic both need forwarding on the host.
-    if (plan_.is_gateway || plan_.ip_masq) enable_forwarding(res_);
+    if (plan_.is_gateway || plan_.ip_masq) enable_forwarding(host_, res_);
     if (!plan_.is_gateway) return;
     auto added = ensure_gateway_addresses(host_, bridge_, res_, plan_);
     if (!added.empty()) {
@@ -143,7 +150,14 @@ class AddRun {
 
   void setup_firewall() {
     if (!plan_.needs_nat()) return;
-    deps_.firewall->add(make_nat_plan(req_, plan_, res_));
+    const firewall::NatPlan nat = make_nat_plan(req_, plan_, res_);
+    // DNAT of 127.0.0.1 to the container needs route_localnet on the interface toward it.
+    if (firewall::needs_route_localnet(nat) && !netlink::route_localnet_enabled(host_, bridge_.index)) {
+      netlink::LinkAfChange localnet;
+      localnet.route_localnet = 1;
+      netlink::change_link_af(host_, bridge_.index, localnet);
+    }
+    deps_.firewall->add(nat);
     undo_.push("remove NAT rules", [this] { deps_.firewall->del(attachment_key(req_)); });
   }
 

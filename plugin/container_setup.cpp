@@ -1,6 +1,7 @@
 #include "plugin/container_setup.hpp"
 
 #include "lib/netlink/addr.hpp"
+#include "lib/netlink/devconf.hpp"
 #include "lib/netlink/route.hpp"
 #include "lib/sys/sysctl.hpp"
 
@@ -13,14 +14,14 @@ bool has_family(const cni::Result& res, net::Family f) {
   return false;
 }
 
-// Must run inside the container netns (/proc/sys resolves per thread at open).
-void container_sysctls(const std::string& ifname, const cni::Result& res, const BridgePlan& plan) {
+// IPv6 settings netlink cannot write. Must run inside the container netns (/proc/sys resolves per
+// thread at open); only for attachments with IPv6 addresses, since each path walk is costly on a
+// node with many namespaces (see lib/netlink/devconf.hpp).
+void container_ipv6_sysctls(const std::string& ifname, const BridgePlan& plan) {
   const std::string v6 = "net/ipv6/conf/" + ifname + "/";
-  if (has_family(res, net::Family::V6)) {
-    sys::write_sysctl_if_exists("net/ipv6/conf/lo/disable_ipv6", "0");
-    sys::write_sysctl(v6 + "disable_ipv6", "0");
-    sys::write_sysctl(v6 + "keep_addr_on_down", "1");
-  }
+  sys::write_sysctl_if_exists("net/ipv6/conf/lo/disable_ipv6", "0");
+  sys::write_sysctl(v6 + "disable_ipv6", "0");
+  sys::write_sysctl(v6 + "keep_addr_on_down", "1");
   // DAD off unless asked for (addresses also carry NODAD then): no ~1 s tentative phase.
   if (plan.enable_dad) {
     sys::write_sysctl_if_exists(v6 + "enhanced_dad", "1");
@@ -28,7 +29,6 @@ void container_sysctls(const std::string& ifname, const cni::Result& res, const 
   } else {
     sys::write_sysctl_if_exists(v6 + "accept_dad", "0");
   }
-  sys::write_sysctl("net/ipv4/conf/" + ifname + "/arp_notify", "1");
 }
 
 std::optional<net::IpAddress> family_gateway(const cni::Result& res, net::Family f) {
@@ -60,10 +60,18 @@ void complete_gateways(cni::Result& res, const BridgePlan& plan) {
 
 void configure_container(const netns::Netns& ns, netlink::RtnlSocket& ctr, const netlink::LinkInfo& link,
                          const cni::Result& res, const BridgePlan& plan) {
-  {
+  if (has_family(res, net::Family::V6)) {
     netns::NetnsGuard guard(ns);
-    container_sysctls(link.name, res, plan);
+    container_ipv6_sysctls(link.name, plan);
   }
+  netlink::LinkAfChange af;
+  af.arp_notify = 1;  // announce the address when the link comes up (as the reference)
+  // An attachment without IPv6 gets no fe80:: either (IPv6 itself stays enabled): otherwise each
+  // new container's DAD, MLD reports and router solicitations are flooded to every port of the
+  // bridge, a cost that grows with every container on the node (~40% of a 2-CPU node's time
+  // during a 1,000-container ramp).
+  af.ipv6_no_link_local = !has_family(res, net::Family::V6);
+  netlink::change_link_af(ctr, link.index, af);
   netlink::AddrOptions opt;
   opt.nodad = !plan.enable_dad;
   for (const auto& ip : res.ips) netlink::add_address(ctr, link.index, ip.address, opt);

@@ -1,6 +1,7 @@
 #include "plugin/host_setup.hpp"
 
 #include "lib/netlink/addr.hpp"
+#include "lib/netlink/devconf.hpp"
 #include "lib/sys/sysctl.hpp"
 #include "lib/util/error.hpp"
 
@@ -39,11 +40,13 @@ std::vector<net::IpPrefix> ensure_gateway_addresses(netlink::RtnlSocket& host, c
   return added;
 }
 
-void enable_forwarding(const cni::Result& res) {
+void enable_forwarding(netlink::RtnlSocket& host, const cni::Result& res) {
   bool v4 = false, v6 = false;
   for (const auto& ip : res.ips) (ip.address.address().is_v4() ? v4 : v6) = true;
-  if (v4) sys::ensure_sysctl("net/ipv4/ip_forward", "1");
-  if (v6) sys::ensure_sysctl("net/ipv6/conf/all/forwarding", "1");
+  // Read through netlink (cheap with many netns); the rare write has no netlink form.
+  if (v4 && !netlink::forwarding_enabled(host, net::Family::V4)) sys::write_sysctl("net/ipv4/ip_forward", "1");
+  if (v6 && !netlink::forwarding_enabled(host, net::Family::V6))
+    sys::write_sysctl("net/ipv6/conf/all/forwarding", "1");
 }
 
 void disable_accept_ra(const std::string& ifname) {

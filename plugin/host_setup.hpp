@@ -16,8 +16,9 @@ namespace tether::plugin {
 std::vector<net::IpPrefix> ensure_gateway_addresses(netlink::RtnlSocket& host, const netlink::LinkInfo& bridge,
                                                     const cni::Result& res, const BridgePlan& plan);
 // ip_forward / ipv6 all.forwarding = 1 for the families present (written only when different).
-void enable_forwarding(const cni::Result& res);
-// net/ipv6/conf/<ifname>/accept_ra = 0 (skipped when IPv6 is off).
+void enable_forwarding(netlink::RtnlSocket& host, const cni::Result& res);
+// net/ipv6/conf/<ifname>/accept_ra = 0 (skipped when IPv6 is off). For the bridge we create: its
+// routes are ours, not a router's.
 void disable_accept_ra(const std::string& ifname);
 // True if any link other than `except_index` has `bridge_index` as master.
 bool bridge_has_ports(netlink::RtnlSocket& host, int bridge_index, int except_index = 0);

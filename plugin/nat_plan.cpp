@@ -13,7 +13,6 @@ firewall::NatPlan make_nat_plan(const cni::Request& req, const BridgePlan& plan,
   for (const auto& ip : res.ips) nat.container_ips.push_back(ip.address);
   for (const auto& pm : plan.port_mappings)
     nat.port_mappings.push_back({pm.host_port, pm.container_port, pm.protocol, pm.host_ip});
-  nat.bridge = plan.bridge;
   return nat;
 }
 

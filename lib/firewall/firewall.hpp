@@ -29,7 +29,6 @@ struct NatPlan {
   bool ip_masq = false;
   std::vector<net::IpPrefix> container_ips;  // container address with its subnet prefix
   std::vector<PortMapping> port_mappings;
-  std::string bridge;  // host-side interface routing to the container (route_localnet)
   bool empty() const { return !ip_masq && port_mappings.empty(); }
 };
 

@@ -44,7 +44,6 @@
 #include "lib/firewall/nat_rules.hpp"
 #include "lib/firewall/nat_staging.hpp"
 #include "lib/firewall/naming.hpp"
-#include "lib/firewall/route_localnet.hpp"
 #include "lib/iptables/conntrack_flush.hpp"
 #include "lib/iptables/table_names.hpp"
 #include "lib/iptables/table_txn.hpp"
@@ -119,9 +118,6 @@ void IptablesFirewall::add(const NatPlan& plan) {
   const std::vector<FamilyRules> families = nat_rules(plan);  // validate before any lock or syscall
   if (families.empty()) return;
   note_nft();
-  const bool v4_dnat = std::any_of(families.begin(), families.end(),
-                                   [](const FamilyRules& f) { return f.family == net::Family::V4 && f.hostports; });
-  if (v4_dnat && !plan.bridge.empty()) enable_route_localnet(plan.bridge);
 
   const std::string hash = attachment_hash(plan.key);
   const TagFilter mine = [&](const CommentTag& t) { return t.attachment_hash == hash; };

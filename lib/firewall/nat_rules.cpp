@@ -108,6 +108,12 @@ std::vector<FamilyRules> nat_rules(const NatPlan& plan) {
   return out;
 }
 
+bool needs_route_localnet(const NatPlan& plan) {
+  for (const auto& fr : nat_rules(plan))
+    if (fr.family == net::Family::V4 && fr.hostports) return true;
+  return false;
+}
+
 std::vector<Jump> hostports_jumps(net::Family family) {
   RuleSpec s;
   s.family = family;

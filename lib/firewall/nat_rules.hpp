@@ -31,6 +31,10 @@ struct FamilyRules {
 // mapping (port 0, unknown protocol, unparsable hostIP).
 std::vector<FamilyRules> nat_rules(const NatPlan& plan);
 
+// True when the plan DNATs IPv4 host ports: 127.0.0.1 is then DNAT'ed to the container, which the
+// kernel routes only with route_localnet on the interface toward it (the caller's job).
+bool needs_route_localnet(const NatPlan& plan);
+
 // The shared skeleton of one family.
 struct Jump {
   std::string from;  // built-in chain

@@ -16,7 +16,6 @@ firewall::NatPlan plan(bool dual, int mappings) {
   firewall::NatPlan p;
   p.key = {"bench-net", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "eth0"};
   p.ip_masq = true;
-  p.bridge = "tether0";
   p.container_ips.push_back(*net::IpPrefix::parse("10.88.0.5/16"));
   if (dual) p.container_ips.push_back(*net::IpPrefix::parse("fd00:88::5/64"));
   for (int i = 0; i < mappings; ++i)

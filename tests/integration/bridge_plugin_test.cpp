@@ -189,6 +189,8 @@ TEST_F(BridgePluginTest, DualStack) {
   EXPECT_THAT(dump, HasSubstr("fd00:77::2"));
   EXPECT_EQ(links(ctr, "-4 route show default").size(), 1u);
   EXPECT_EQ(links(ctr, "-6 route show default").size(), 1u);
+  EXPECT_THAT(links(ctr, "-6 addr show dev eth0 scope link").dump(), HasSubstr("fe80::"))
+      << "an attachment with IPv6 keeps its link-local address";
   std::string fwd;
   host().exec("cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding", &fwd);
   EXPECT_EQ(fwd, "1\n1\n") << "isGateway enables forwarding for each family";
@@ -339,20 +341,46 @@ TEST_F(BridgePluginTest, MtuOnBridgeAndBothEnds) {
   del_ok("c1", ctr.path(), c);
 }
 
-TEST_F(BridgePluginTest, HairpinIsolationAndAcceptRa) {
+TEST_F(BridgePluginTest, HairpinIsolationAndHostSideIpv6) {
   TestNetns& ctr = add_container();
   json c = conf("1.0.0", {{"hairpinMode", true}, {"portIsolation", true}});
   json res = add_ok(ctr, "c1", c);
   const std::string veth = res["interfaces"][1]["name"];
-  json port = links(host(), "link show " + veth)[0]["linkinfo"]["info_slave_data"];
-  EXPECT_EQ(port["hairpin"], true) << port.dump();
-  EXPECT_EQ(port["isolated"], true) << port.dump();
+  json port = links(host(), "-d link show " + veth)[0];
+  EXPECT_EQ(port["linkinfo"]["info_slave_data"]["hairpin"], true) << port.dump();
+  EXPECT_EQ(port["linkinfo"]["info_slave_data"]["isolated"], true) << port.dump();
+  // The host end is a bridge port: no IPv6 address of its own (no DAD/MLD/RS flooding the bridge).
+  EXPECT_EQ(port["inet6_addr_gen_mode"], "none") << port.dump();
+  EXPECT_EQ(links(host(), "-6 addr show dev " + veth), json::array()) << "no fe80:: on the host end";
   std::string out;
-  host().exec(std::string("cat /proc/sys/net/ipv6/conf/") + kBridge + "/accept_ra /proc/sys/net/ipv6/conf/" + veth +
-                  "/accept_ra",
-              &out);
-  EXPECT_EQ(out, "0\n0\n");
+  host().exec(std::string("cat /proc/sys/net/ipv6/conf/") + kBridge + "/accept_ra", &out);
+  EXPECT_EQ(out, "0\n") << "the bridge we created takes no router advertisements";
+  // An IPv4-only attachment: no IPv6 link-local in the container either (IPv6 stays enabled).
+  EXPECT_EQ(links(ctr, "-6 addr show dev eth0"), json::array());
+  EXPECT_EQ(links(ctr, "-d link show eth0")[0]["inet6_addr_gen_mode"], "none");
+  ctr.exec("cat /proc/sys/net/ipv4/conf/eth0/arp_notify", &out);
+  EXPECT_EQ(out, "1\n") << "set through netlink on an IPv4-only attachment";
   del_ok("c1", ctr.path(), c);
+}
+
+TEST_F(BridgePluginTest, RouteLocalnetOnlyWithIpv4PortMappings) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  auto route_localnet = [&] {
+    std::string out;
+    host().exec(std::string("cat /proc/sys/net/ipv4/conf/") + kBridge + "/route_localnet", &out);
+    return out;
+  };
+  json c = conf("1.0.0", {{"ipMasq", true}});
+  add_ok(a, "ca", c);
+  EXPECT_EQ(route_localnet(), "0\n") << "no port mapping: 127.0.0.1 stays unroutable";
+  json cm = conf("1.0.0", {{"capabilities", {{"portMappings", true}}},
+                           {"runtimeConfig", {{"portMappings", {{{"hostPort", 18090}, {"containerPort", 80},
+                                                                 {"protocol", "tcp"}}}}}}});
+  add_ok(b, "cb", cm);
+  EXPECT_EQ(route_localnet(), "1\n");
+  del_ok("cb", b.path(), cm);
+  del_ok("ca", a.path(), c);
 }
 
 TEST_F(BridgePluginTest, PromiscOnBridge) {
@@ -425,12 +453,13 @@ TEST_F(BridgePluginTest, NoGatewayWithoutIsGateway) {
 TEST_F(BridgePluginTest, EnableDadAndContainerSysctls) {
   TestNetns& a = add_container("a");
   TestNetns& b = add_container("b");
-  json c = conf("1.0.0");
+  const json dual = ipam(R"([[{"subnet":"10.77.0.0/24"}],[{"subnet":"fd00:77::/64"}]])");
+  json c = conf("1.0.0", {{"ipam", dual}});
   add_ok(a, "ca", c);
   std::string out;
   a.exec("cat /proc/sys/net/ipv6/conf/eth0/accept_dad /proc/sys/net/ipv4/conf/eth0/arp_notify", &out);
   EXPECT_EQ(out, "0\n1\n");
-  json cd = conf("1.0.0", {{"enabledad", true}});
+  json cd = conf("1.0.0", {{"enabledad", true}, {"ipam", dual}});
   add_ok(b, "cb", cd);
   b.exec("cat /proc/sys/net/ipv6/conf/eth0/accept_dad /proc/sys/net/ipv6/conf/eth0/enhanced_dad", &out);
   EXPECT_EQ(out, "1\n1\n");

@@ -16,7 +16,6 @@ NatPlan plan_with(std::vector<const char*> ips, bool masq, std::vector<PortMappi
   p.ip_masq = masq;
   for (const char* ip : ips) p.container_ips.push_back(*net::IpPrefix::parse(ip));
   p.port_mappings = std::move(maps);
-  p.bridge = "br0";
   return p;
 }
 
@@ -40,6 +39,13 @@ TEST(NatRules, IpMasqV4) {
   EXPECT_TRUE(fams[0].postrouting);
   EXPECT_FALSE(fams[0].hostports);
   EXPECT_TRUE(fams[0].network_rules.empty());  // no mapping: no hairpin mark
+}
+
+TEST(NatRules, RouteLocalnetOnlyForIpv4HostPorts) {
+  EXPECT_FALSE(needs_route_localnet(plan_with({"10.0.0.2/24"}, true)));
+  EXPECT_TRUE(needs_route_localnet(plan_with({"10.0.0.2/24"}, false, {{8080, 80, "tcp", ""}})));
+  EXPECT_FALSE(needs_route_localnet(plan_with({"fd00::2/64"}, false, {{8080, 80, "tcp", ""}})));
+  EXPECT_FALSE(needs_route_localnet(plan_with({"10.0.0.2/24"}, false, {{8080, 80, "tcp", "fd00::1"}})));
 }
 
 TEST(NatRules, DualStackMappingsRespectHostIpFamily) {

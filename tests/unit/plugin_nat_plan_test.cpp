@@ -35,7 +35,6 @@ TEST(PluginNatPlan, KeyIpsAndMappings) {
   EXPECT_EQ(nat.key.container_id, "cid1");
   EXPECT_EQ(nat.key.ifname, "eth1");
   EXPECT_TRUE(nat.ip_masq);
-  EXPECT_EQ(nat.bridge, "brn");
   ASSERT_EQ(nat.container_ips.size(), 2u);
   EXPECT_EQ(nat.container_ips[0].to_string(), "10.9.0.5/24");
   EXPECT_EQ(nat.container_ips[1].to_string(), "fd00:9::5/64");
