@@ -16,12 +16,17 @@
 //                                 │ -d 224.0.0.0/4 -j RETURN               shared: never multicast
 //                                 │                                        (v6: ff00::/8)
 //                                 │ -s <ctrIP> ! -d <subnet> -j MASQUERADE per attachment: ipMasq
+//                                 │                                        without port mappings
+//                                 │ -s <subnet> ! -d <subnet> -j MASQUERADE
+//                                 │                                        per network: ipMasq of
+//                                 │                                        attachments with mappings
 //                                 └ (falls through)
 //
 // Every per-attachment rule carries the comment "tether:<net-hash>:<att-hash> net=.. id=.. if=.."
 // (naming.hpp), which is how DEL finds an attachment's rules (no IPs, no netns needed) and how GC
-// recovers (network, attachment) identity. A per-network hairpin mark ("tether:<net-hash>:hairpin")
-// lives while its network has a DNAT rule. The shared chains are created on the first ADD that
+// recovers (network, attachment) identity. Per-network rules ("tether:<net-hash>:network": the
+// hairpin mark, and the masquerade of attachments whose DNAT rules already identify them) live
+// while their network has a DNAT rule. The shared chains are created on the first ADD that
 // needs them and removed (with their jumps) when the last per-attachment rule goes.
 //
 // Why shared chains with tagged rules and not a chain per attachment: libiptc copies the whole
@@ -220,7 +225,15 @@ void IptablesFirewall::check(const NatPlan& plan) {
       want(j.from, j.spec);
       for (const auto& s : postrouting_shared_rules(fr.family)) want(kPostroutingChain, s);
     }
-    for (const auto& r : fr.rules) want(r.chain, r.spec);
+    for (const auto& r : fr.rules) {
+      // A CHECK without the runtime's portMappings expects the attachment's own masquerade; the
+      // ADD (with them) made it the network's.
+      if (r.chain == kPostroutingChain && r.spec.dst && !snapshot.contains(r.chain, iptables::build_entry(r.spec))) {
+        const auto net = network_masquerade(plan.key.network, r.spec.dst->prefix);
+        if (snapshot.contains(net.chain, iptables::build_entry(net.spec))) continue;
+      }
+      want(r.chain, r.spec);
+    }
   }
   if (missing.empty()) return;
   std::string msg = "nat rules missing for network '" + plan.key.network + "' container '" + plan.key.container_id +

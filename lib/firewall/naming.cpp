@@ -44,13 +44,13 @@ std::string shared_comment(const std::string& what) {
 }
 
 std::string network_rule_comment(const std::string& network) {
-  std::string c = std::string(kTag) + network_hash(network) + ":hairpin net=" + network;
+  std::string c = std::string(kTag) + network_hash(network) + ":network net=" + network;
   if (c.size() > kMaxComment) c.resize(kMaxComment);
   return c;
 }
 
 std::optional<std::string_view> parse_network_rule_comment(std::string_view comment) {
-  constexpr std::string_view kKind = ":hairpin";
+  constexpr std::string_view kKind = ":network";
   const std::size_t head = kTag.size() + kHashLen + kKind.size();
   if (comment.size() < head || comment.compare(0, kTag.size(), kTag) != 0) return std::nullopt;
   if (comment.compare(kTag.size() + kHashLen, kKind.size(), kKind) != 0) return std::nullopt;

@@ -6,7 +6,7 @@
 // Every per-attachment rule carries the comment
 //     "tether:<net-hash>:<att-hash> net=<network> id=<containerID> if=<ifname>"
 // (truncated to 255 bytes; the two 16-hex hashes come first so truncation never loses identity).
-// Per-network rules (the hairpin mark of a subnet) carry "tether:<net-hash>:hairpin net=<network>".
+// Per-network rules (a subnet's hairpin mark and masquerade) carry "tether:<net-hash>:network net=<network>".
 // Shared rules (jumps, the localhost/multicast rules) carry "tether:shared <what>".
 #include <cstdint>
 #include <optional>

@@ -59,15 +59,15 @@ FamilyRules rules_for(const NatPlan& plan, net::Family family, const std::vector
     if (m.proto == iptables::Proto::Udp) fr.udp_host_ports.push_back(m.raw->host_port);
     any_dnat = true;
   }
+  std::vector<net::IpPrefix> subnets;
+  for (const auto& ip : ips)
+    if (std::find(subnets.begin(), subnets.end(), ip.network()) == subnets.end()) subnets.push_back(ip.network());
   if (any_dnat) {
     // Hairpin: a container reaching a published port of its own network comes back out toward
     // the subnet; without masquerade the target answers it directly (or, for itself, drops the
     // packet as a martian). Marked before DNAT (DNAT ends the chain), masqueraded in
     // TETHER-POSTROUTING. Only forwarded packets reach POSTROUTING: the mark on container ->
     // host-local traffic that is not DNAT'ed changes nothing.
-    std::vector<net::IpPrefix> subnets;
-    for (const auto& ip : ips)
-      if (std::find(subnets.begin(), subnets.end(), ip.network()) == subnets.end()) subnets.push_back(ip.network());
     for (const auto& subnet : subnets) {
       RuleSpec s;
       s.family = family;
@@ -78,7 +78,13 @@ FamilyRules rules_for(const NatPlan& plan, net::Family family, const std::vector
     }
     fr.hostports = fr.postrouting = true;
   }
-  if (plan.ip_masq) {
+  if (plan.ip_masq && any_dnat) {
+    // The attachment's DNAT rules already carry its identity, so its masquerade can be the
+    // network's: one rule per subnet, living as long as the network has a DNAT rule (like the
+    // hairpin mark). Every legacy-iptables commit rewrites the whole table, so at 1,000
+    // containers this halves what each ADD moves (issue 5's scale target).
+    for (const auto& subnet : subnets) fr.network_rules.push_back(network_masquerade(plan.key.network, subnet));
+  } else if (plan.ip_masq) {
     for (const auto& ip : ips) {
       RuleSpec s;
       s.family = family;
@@ -106,6 +112,16 @@ std::vector<FamilyRules> nat_rules(const NatPlan& plan) {
     if (!fr.rules.empty()) out.push_back(std::move(fr));
   }
   return out;
+}
+
+ChainRule network_masquerade(const std::string& network, const net::IpPrefix& subnet) {
+  RuleSpec s;
+  s.family = subnet.family();
+  s.src = AddrMatch{subnet};
+  s.dst = AddrMatch{subnet, true};  // multicast is excluded by the shared RETURN rule
+  s.comment = network_rule_comment(network);
+  s.target = iptables::Masquerade{};
+  return {kPostroutingChain, s};
 }
 
 bool needs_route_localnet(const NatPlan& plan) {

@@ -31,6 +31,10 @@ struct FamilyRules {
 // mapping (port 0, unknown protocol, unparsable hostIP).
 std::vector<FamilyRules> nat_rules(const NatPlan& plan);
 
+// The masquerade of a whole subnet, used for attachments of `network` that have DNAT rules (which
+// already identify them); it lives while the network has a DNAT rule.
+ChainRule network_masquerade(const std::string& network, const net::IpPrefix& subnet);
+
 // True when the plan DNATs IPv4 host ports: 127.0.0.1 is then DNAT'ed to the container, which the
 // kernel routes only with route_localnet on the interface toward it (the caller's job).
 bool needs_route_localnet(const NatPlan& plan);

@@ -43,20 +43,31 @@ bool any_attachment_rule(const TableTxn& txn, const char* chain, const TagFilter
   return found;
 }
 
-// Per-network rules live as long as their network has a DNAT rule in TETHER-HOSTPORTS.
+bool any_network_rule(const TableTxn& txn, const char* chain) {
+  bool found = false;
+  txn.for_each_rule(chain, [&](const TableTxn::RuleRef& r) {
+    found = found || (r.parsed.comment && parse_network_rule_comment(*r.parsed.comment));
+  });
+  return found;
+}
+
+// Per-network rules (hairpin marks, the network's masquerade) live as long as their network has a
+// DNAT rule in TETHER-HOSTPORTS.
 void remove_orphan_network_rules(TableTxn& txn) {
   std::set<std::string, std::less<>> live;
-  std::vector<std::pair<unsigned, std::string>> network_rules;
   txn.for_each_rule(kHostportsChain, [&](const TableTxn::RuleRef& r) {
     if (!r.parsed.comment) return;
-    if (auto tag = parse_attachment_comment(*r.parsed.comment)) {
-      live.emplace(tag->network_hash);
-    } else if (auto net = parse_network_rule_comment(*r.parsed.comment)) {
-      network_rules.emplace_back(r.position, std::string(*net));
-    }
+    if (auto tag = parse_attachment_comment(*r.parsed.comment)) live.emplace(tag->network_hash);
   });
-  for (auto it = network_rules.rbegin(); it != network_rules.rend(); ++it)
-    if (live.count(it->second) == 0) txn.delete_num(kHostportsChain, it->first);
+  for (const char* chain : kOurChains) {
+    std::vector<unsigned> doomed;
+    txn.for_each_rule(chain, [&](const TableTxn::RuleRef& r) {
+      if (!r.parsed.comment) return;
+      auto net = parse_network_rule_comment(*r.parsed.comment);
+      if (net && live.count(*net) == 0) doomed.push_back(r.position);
+    });
+    for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) txn.delete_num(chain, *it);
+  }
 }
 
 }  // namespace
@@ -91,10 +102,6 @@ void ensure_skeleton(TableTxn& txn, const FamilyRules& fr) {
   if (fr.hostports) {
     if (!txn.is_chain(kHostportsChain)) txn.create_chain(kHostportsChain);
     for (const auto& j : hostports_jumps(fr.family)) ensure_jump(txn, j);
-    for (const auto& r : fr.network_rules) {
-      const auto entry = iptables::build_entry(r.spec);
-      if (!txn.contains(r.chain, entry)) txn.insert(r.chain, entry, 0);  // marks must precede the DNATs
-    }
   }
   if (fr.postrouting) {
     if (!txn.is_chain(kPostroutingChain)) txn.create_chain(kPostroutingChain);
@@ -104,6 +111,14 @@ void ensure_skeleton(TableTxn& txn, const FamilyRules& fr) {
       if (!txn.contains(kPostroutingChain, entry)) txn.insert(kPostroutingChain, entry, i);
     }
     ensure_jump(txn, postrouting_jump(fr.family));
+  }
+  for (const auto& r : fr.network_rules) {
+    const auto entry = iptables::build_entry(r.spec);
+    if (txn.contains(r.chain, entry)) continue;
+    if (r.chain == kHostportsChain)
+      txn.insert(r.chain, entry, 0);  // marks must precede the DNATs
+    else
+      txn.append(r.chain, entry);  // masquerade after the shared multicast RETURN
   }
 }
 
@@ -115,7 +130,7 @@ void remove_unused_skeleton(TableTxn& txn) {
     std::vector<std::string> from;
   };
   for (const auto& s : {Shared{kHostportsChain, {"PREROUTING", "OUTPUT"}}, Shared{kPostroutingChain, {"POSTROUTING"}}}) {
-    if (!txn.is_chain(s.chain) || any_attachment_rule(txn, s.chain, any)) continue;
+    if (!txn.is_chain(s.chain) || any_attachment_rule(txn, s.chain, any) || any_network_rule(txn, s.chain)) continue;
     for (const auto& from : s.from) remove_jumps(txn, from, s.chain);
     txn.flush_chain(s.chain);
     if (txn.references(s.chain) == 0) {

@@ -195,8 +195,13 @@ TEST_F(FirewallIptablesTest, CheckNamesTheMissingRule) {
   for (const auto& l : tether_lines())
     if (l.find("-j MASQUERADE") != std::string::npos && l.find("! -d 10.77.0.0/24") != std::string::npos) masq = l;
   ASSERT_FALSE(masq.empty());
+  // A CHECK whose runtimeConfig lacks the mappings accepts the network's masquerade.
+  NatPlan without_maps = p;
+  without_maps.port_mappings.clear();
+  in_host([&] { EXPECT_NO_THROW(fw_->check(without_maps)); });
   std::string out;
   ASSERT_EQ(host().exec("iptables-legacy -w -t nat -D " + masq.substr(3), &out), 0) << out;
+  in_host([&] { EXPECT_THROW(fw_->check(without_maps), Error); });
   in_host([&] {
     try {
       fw_->check(p);

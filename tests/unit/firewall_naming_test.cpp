@@ -53,7 +53,7 @@ TEST(FirewallNaming, LongIdsAreTruncatedButIdentityIsKept) {
 
 TEST(FirewallNaming, NetworkRuleComment) {
   const std::string c = network_rule_comment("mynet");
-  EXPECT_EQ(c, "tether:" + network_hash("mynet") + ":hairpin net=mynet");
+  EXPECT_EQ(c, "tether:" + network_hash("mynet") + ":network net=mynet");
   ASSERT_TRUE(parse_network_rule_comment(c));
   EXPECT_EQ(*parse_network_rule_comment(c), network_hash("mynet"));
   EXPECT_FALSE(parse_attachment_comment(c));  // DEL/GC of attachments never touch it

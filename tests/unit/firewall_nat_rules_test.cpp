@@ -41,6 +41,25 @@ TEST(NatRules, IpMasqV4) {
   EXPECT_TRUE(fams[0].network_rules.empty());  // no mapping: no hairpin mark
 }
 
+TEST(NatRules, IpMasqWithMappingsIsTheNetworksRule) {
+  // v4 has a mapping: its DNAT identifies the attachment, the masquerade is per network (subnet).
+  // v6 (hostIP is v4) has none: a masquerade rule of the attachment's own.
+  const auto fams = nat_rules(plan_with({"10.0.0.2/24", "fd00::2/64"}, true, {{8080, 80, "tcp", "192.168.1.5"}}));
+  ASSERT_EQ(fams.size(), 2u);
+  const std::string net = " -m comment --comment \"tether:" + network_hash("net1") + ":network net=net1\"";
+  ASSERT_EQ(fams[0].rules.size(), 1u);
+  EXPECT_EQ(fams[0].rules[0].chain, "TETHER-HOSTPORTS");
+  std::vector<std::string> network;
+  for (const auto& r : fams[0].network_rules) network.push_back(iptables::to_save_line(r.chain, r.spec));
+  EXPECT_EQ(network, (std::vector<std::string>{
+                         "-A TETHER-HOSTPORTS -s 10.0.0.0/24" + net + " -j MARK --set-xmark 0x2000/0x2000",
+                         "-A TETHER-POSTROUTING -s 10.0.0.0/24 ! -d 10.0.0.0/24" + net + " -j MASQUERADE"}));
+  EXPECT_EQ(lines(fams[1]), std::vector<std::string>{"-A TETHER-POSTROUTING -s fd00::2/128 ! -d fd00::/64 -m comment "
+                                                     "--comment \"" + attachment_comment({"net1", "ctr1", "eth0"}) +
+                                                     "\" -j MASQUERADE"});
+  EXPECT_TRUE(fams[1].network_rules.empty());
+}
+
 TEST(NatRules, RouteLocalnetOnlyForIpv4HostPorts) {
   EXPECT_FALSE(needs_route_localnet(plan_with({"10.0.0.2/24"}, true)));
   EXPECT_TRUE(needs_route_localnet(plan_with({"10.0.0.2/24"}, false, {{8080, 80, "tcp", ""}})));
@@ -62,7 +81,7 @@ TEST(NatRules, DualStackMappingsRespectHostIpFamily) {
   ASSERT_EQ(fams[0].network_rules.size(), 1u);
   EXPECT_EQ(iptables::to_save_line(fams[0].network_rules[0].chain, fams[0].network_rules[0].spec),
             "-A TETHER-HOSTPORTS -s 10.0.0.0/24 -m comment --comment \"tether:" + network_hash("net1") +
-                ":hairpin net=net1\" -j MARK --set-xmark 0x2000/0x2000");
+                ":network net=net1\" -j MARK --set-xmark 0x2000/0x2000");
   EXPECT_EQ(fams[0].udp_host_ports, std::vector<std::uint16_t>{5353});
   EXPECT_EQ(fams[1].family, net::Family::V6);
   EXPECT_EQ(lines(fams[1]),
