@@ -162,20 +162,21 @@ class AddRun {
   }
 
   cni::Result build_result() {
-    // Re-read MACs: the bridge's and the veths' are only final now.
-    auto interface = [](RtnlSocket& sk, const LinkInfo& l, const std::string& sandbox) {
-      auto now = netlink::find_link(sk, l.index);
-      const LinkInfo& src = now ? *now : l;
+    auto interface = [](const LinkInfo& l, const std::string& sandbox) {
       cni::Interface i;
-      i.name = src.name;
-      i.mac = src.mac;
-      i.mtu = src.mtu;
+      i.name = l.name;
+      i.mac = l.mac;
+      i.mtu = l.mtu;
       i.sandbox = sandbox;
       return i;
     };
+    // The veths' MACs were final at creation, and so is a bridge's we created (pinned). A bridge
+    // we adopted may have followed its new port's MAC: re-read it.
+    LinkInfo bridge = bridge_;
+    if (!bridge_created_)
+      if (auto now = netlink::find_link(host_, bridge_.index)) bridge = *now;
     cni::Result out = res_;
-    out.interfaces = {interface(host_, bridge_, ""), interface(host_, veth_.host, ""),
-                      interface(ctr_, veth_.container, req_.env.netns)};
+    out.interfaces = {interface(bridge, ""), interface(veth_.host, ""), interface(veth_.container, req_.env.netns)};
     for (auto& ip : out.ips) ip.interface = 2;
     if (!req_.conf.dns.empty()) out.dns = req_.conf.dns;
     return out;
