@@ -81,6 +81,18 @@ else
     --json-out "$OUT/verbs.json" >/dev/null
 fi
 
+# Exec floor (IPAM issue): what any glibc binary pays before main() here, next to tether-ipam and
+# host-local, spawned without Python's subprocess overhead.
+floor=$work/floor
+mkdir -p "$floor"
+cc -O2 -static -o "$floor/noop_static" tests/bench/floor/noop.c
+cc -nostdlib -static -o "$floor/noop_nolibc" tests/bench/floor/noop_nolibc.S
+cc -O2 -o "$floor/cpuid_cost" tests/bench/floor/cpuid_cost.c
+in_ns python3 tests/bench/exec_floor.py --bin-dir "$bin" --data-dir "$work/floor-ipam" \
+  --noop-static "$floor/noop_static" --noop-nolibc "$floor/noop_nolibc" --cpuid-cost "$floor/cpuid_cost" \
+  -R "$([[ -n ${QUICK:-} ]] && echo 100 || echo 300)" --json-out "$OUT/floor.json" >"$OUT/floor.md" || true
+
 python3 tests/bench/bench_report.py --main "$OUT/main.json" --scale "$OUT/scale-tether.json" \
   --scale "$OUT/scale-ref.json" --verbs "$OUT/verbs.json" | tee "$OUT/report.md"
+cat "$OUT/floor.md" | tee -a "$OUT/report.md"
 echo "== bench: raw JSON and logs in $OUT"

@@ -1,0 +1,2 @@
+/* Built with -static: the exec cost of any glibc program here (start-up included). */
+int main(void) { return 0; }
