@@ -38,7 +38,14 @@ void change_link_af(RtnlSocket& sk, int index, const LinkAfChange& change) {
   if (change.ipv6_no_link_local) put(rtnl_link_inet6_set_addr_gen_mode(ch.get(), IN6_ADDR_GEN_MODE_NONE));
   fault::point("netlink: change link");
   sk.clear_error();
-  sk.check(rtnl_link_change(sk.get(), orig.get(), ch.get(), 0), op);
+  const int rc = rtnl_link_change(sk.get(), orig.get(), ch.get(), 0);
+  if (rc < 0 && change.ipv6_no_link_local && sk.errno_of(rc) == EAFNOSUPPORT) {
+    // No IPv6 in this kernel (ipv6.disable=1): no link-local address to prevent either.
+    LinkAfChange v4_only = change;
+    v4_only.ipv6_no_link_local = false;
+    return change_link_af(sk, index, v4_only);
+  }
+  sk.check(rc, op);
 }
 
 bool route_localnet_enabled(RtnlSocket& sk, int index) {

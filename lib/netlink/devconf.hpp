@@ -20,7 +20,8 @@ struct LinkAfChange {
   bool ipv6_no_link_local = false;
   bool empty() const { return !arp_notify && !route_localnet && !ipv6_no_link_local; }
 };
-// One RTM_SETLINK on link `index` in the socket's netns.
+// One RTM_SETLINK on link `index` in the socket's netns (ipv6_no_link_local is dropped when the
+// kernel has no IPv6 at all).
 void change_link_af(RtnlSocket& sk, int index, const LinkAfChange& change);
 
 // net.ipv4.conf.<link>.route_localnet as the kernel reports it in the link (one RTM_GETLINK).
