@@ -413,6 +413,7 @@ TEST_F(BridgePluginTest, L2OnlyAndDisabledInterface) {
   EXPECT_FALSE(ra.contains("ips") && !ra["ips"].empty()) << ra.dump();
   EXPECT_EQ(ra["interfaces"].size(), 3u);
   EXPECT_THAT(links(a, "link show eth0")[0]["flags"].dump(), HasSubstr("\"UP\""));
+  EXPECT_NE(links(a, "-d link show eth0")[0]["inet6_addr_gen_mode"], "none") << "L2-only keeps fe80:: (SLAAC)";
   json cd = c;
   cd["disableContainerInterface"] = true;
   add_ok(b, "cb", cd);
