@@ -99,10 +99,12 @@ class AddRun {
     const int port = veth_.host.index;
     // A bridge port needs no IPv6 address of its own. Without one the host end sends no DAD, MLD
     // or router solicitations (flooded to every port) and adds no fe80::/64 route: costs that grow
-    // with each container on the node. Set before the container end is up (no carrier yet).
+    // with each container on the node. Set while it is still down, then bring it up (before the
+    // container end, so the container's gratuitous ARP at link-up finds a carrier).
     netlink::LinkAfChange no_link_local;
     no_link_local.ipv6_no_link_local = true;
     netlink::change_link_af(host_, port, no_link_local);
+    netlink::set_link_up(host_, port);
     if (plan_.hairpin) netlink::set_port_hairpin(host_, port, true);
     if (plan_.port_isolation) netlink::set_port_isolated(host_, port, true);
     if (plan_.uses_vlans())

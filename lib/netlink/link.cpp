@@ -202,7 +202,8 @@ VethPair create_veth(RtnlSocket& host, RtnlSocket& container, const VethSpec& sp
     if (!veth) throw NlError("allocate veth", NLE_NOMEM, ENOMEM, {});
     rtnl_link_set_name(veth.get(), host_name.c_str());
     if (spec.master) rtnl_link_set_master(veth.get(), spec.master);
-    rtnl_link_set_flags(veth.get(), IFF_UP);
+    // Both ends down: a port enslaved while down costs the bridge no port-state pass now and
+    // another when the kernel notices it has no carrier (each O(ports)); the caller brings it up.
     if (spec.mtu) rtnl_link_set_mtu(veth.get(), *spec.mtu);
     LinkPtr peer(rtnl_link_veth_get_peer(veth.get()));  // +1 ref; the primary owns the peer
     rtnl_link_set_name(peer.get(), ifname.c_str());

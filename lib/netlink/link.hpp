@@ -67,10 +67,10 @@ struct VethSpec {
   int max_attempts = 10;  // host name clashes retried with a fresh veth%08x
 };
 struct VethPair {
-  LinkInfo host;       // in the host socket's netns: master set, UP
+  LinkInfo host;       // in the host socket's netns: master set, DOWN (configure, then set_link_up)
   LinkInfo container;  // in the container: DOWN
 };
-// One RTM_NEWLINK: host end primary (random "veth%08x", master, UP), peer already in the container
+// One RTM_NEWLINK: host end primary (random "veth%08x", master, down), peer already in the container
 // under its final name. An existing container_ifname is an error naming it; a host-name clash retries.
 VethPair create_veth(RtnlSocket& host, RtnlSocket& container, const VethSpec& spec);
 

@@ -351,6 +351,7 @@ TEST_F(BridgePluginTest, HairpinIsolationAndHostSideIpv6) {
   EXPECT_EQ(port["linkinfo"]["info_slave_data"]["isolated"], true) << port.dump();
   // The host end is a bridge port: no IPv6 address of its own (no DAD/MLD/RS flooding the bridge).
   EXPECT_EQ(port["inet6_addr_gen_mode"], "none") << port.dump();
+  EXPECT_THAT(port["flags"].dump(), HasSubstr("\"LOWER_UP\"")) << "up, with carrier";
   EXPECT_EQ(links(host(), "-6 addr show dev " + veth), json::array()) << "no fe80:: on the host end";
   std::string out;
   host().exec(std::string("cat /proc/sys/net/ipv6/conf/") + kBridge + "/accept_ra", &out);
