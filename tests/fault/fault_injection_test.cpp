@@ -3,7 +3,6 @@
 // container interface, no lease, no TETHER rule, no bridge address that was not there before, no
 // bridge if this ADD created it. The ADD runs in process inside the fake host netns, with the real
 // iptables firewall (ipMasq + a port mapping) and tether-ipam in process.
-#include <dirent.h>
 
 #include <algorithm>
 #include <chrono>
@@ -125,14 +124,7 @@ class FaultInjectionTest : public NetnsTest {
     std::sort(lines.begin(), lines.end());
     return lines;
   }
-  std::size_t leases() {
-    std::size_t n = 0;
-    DIR* d = ::opendir((data_dir_ + "/finet").c_str());
-    if (!d) return 0;
-    while (dirent* e = ::readdir(d)) n += net::IpAddress::parse(e->d_name).has_value();
-    ::closedir(d);
-    return n;
-  }
+  std::size_t leases() { return count_leases(data_dir_ + "/finet"); }
   Snapshot snapshot(TestNetns& ctr) { return {link_names(host()), link_names(ctr), bridge_addrs(), tether_rules(), leases()}; }
 
   // One successful ADD (then DEL) with counting on: the number of operations K of an ADD from

@@ -2,7 +2,6 @@
 // must leave nothing: no bridge (when this ADD created it), no veth, no container interface, no
 // lease, no NAT rules, no gateway address. Runs the ADD pipeline in process, inside the fake host
 // netns (NetnsGuard), with a fake firewall that records what is installed.
-#include <dirent.h>
 
 #include <set>
 
@@ -85,14 +84,7 @@ class BridgeFaultTest : public NetnsTest, public ::testing::WithParamInterface<s
     host().exec("ip -j addr show dev ttfb0", &out);
     return out;
   }
-  std::size_t leases() {
-    std::size_t n = 0;
-    DIR* d = ::opendir((data_dir_ + "/fnet").c_str());
-    if (!d) return 0;
-    while (dirent* e = ::readdir(d)) n += net::IpAddress::parse(e->d_name).has_value();
-    ::closedir(d);
-    return n;
-  }
+  std::size_t leases() { return count_leases(data_dir_ + "/fnet"); }
 
   std::string data_dir_;
   std::optional<netns::Netns> host_ns_;
