@@ -9,7 +9,7 @@ RUN apt-get update -qq \
       libnetfilter-conntrack-dev nlohmann-json3-dev busybox-static \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
-# Self-contained install: libnl and libstdc++ static, libiptc & co. in bin/tether.libs ($ORIGIN).
+# Self-contained install: libnl and libstdc++ static, libiptc & co. in bin/tether.libs (dlopened from there).
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTETHER_TESTS=OFF \
  && cmake --build /build -j"$(nproc)" \
  && DESTDIR=/out cmake --install /build --prefix / --strip

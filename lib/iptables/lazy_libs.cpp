@@ -5,13 +5,20 @@
 // need them: VERSION, STATUS, an ADD/CHECK without ipMasq or port mappings and a DEL on a host
 // without a nat table never do. So the binary does not link them (no DT_NEEDED); the functions
 // tether calls are defined here with the headers' exact prototypes (a mismatch does not compile)
-// and forward to the real ones, resolved with dlopen/dlsym on the first call. dlopen searches the
-// executable's DT_RPATH, so an install's bundled tether.libs is still found first.
+// and forward to the real ones, resolved with dlopen/dlsym on the first call.
+//
+// Where from: an install's bundled copies in <dir of the executable>/tether.libs first, opened by
+// absolute path, else the system's (the loader's usual search). Not through an $ORIGIN DT_RPATH:
+// the loader would search it for every library at every start, glibc included (~37 failed
+// lookups in tether.libs and its hwcaps subdirectories, ~30 us per exec). A bundled library's own
+// dependencies are opened from the bundle first, so the loader finds them loaded by soname.
 //
 // A library or symbol that cannot be loaded is fatal for the call: it throws tether::Error naming
 // the library and dlerror(), which the CNI boundary turns into an error result, the same outcome
 // the dynamic loader's refusal to start would have been, minus the verbs that never needed it.
 #include <dlfcn.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include <libiptc/libiptc.h>
 extern "C" {  // libip6tc.h 1.8.9 lacks the guard
@@ -19,6 +26,7 @@ extern "C" {  // libip6tc.h 1.8.9 lacks the guard
 }
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "lib/util/error.hpp"
@@ -28,17 +36,41 @@ namespace {
 
 struct Lib {
   const char* soname;
+  std::initializer_list<const char*> deps;  // DT_NEEDED sonames other than glibc's
   void* handle = nullptr;
 };
-Lib g_ip4tc{"libip4tc.so.2"};
-Lib g_ip6tc{"libip6tc.so.2"};
-Lib g_nfct{"libnetfilter_conntrack.so.3"};
+Lib g_ip4tc{"libip4tc.so.2", {}};
+Lib g_ip6tc{"libip6tc.so.2", {}};
+Lib g_nfct{"libnetfilter_conntrack.so.3", {"libmnl.so.0", "libnfnetlink.so.0"}};
+
+// "<dir of the executable>/tether.libs/" when that directory exists, else "".
+const std::string& bundle_dir() {
+  static const std::string dir = [] {
+    char exe[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe);
+    if (n <= 0 || n == sizeof exe) return std::string();
+    std::string d(exe, static_cast<std::size_t>(n));
+    d = d.substr(0, d.rfind('/') + 1) + "tether.libs/";
+    return ::access(d.c_str(), X_OK) == 0 ? d : std::string();
+  }();
+  return dir;
+}
+
+void* open_lib(const char* soname) {
+  const std::string& dir = bundle_dir();
+  if (!dir.empty()) {
+    const std::string path = dir + soname;
+    if (::access(path.c_str(), R_OK) == 0) return ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  }
+  return ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+}
 
 void* resolve(Lib& lib, const char* symbol) {
   // One thread per libiptc handle anyway (table_txn.hpp); dlopen itself is thread-safe and
   // idempotent, so a racing second open only bumps the refcount.
   if (lib.handle == nullptr) {
-    lib.handle = ::dlopen(lib.soname, RTLD_NOW | RTLD_LOCAL);
+    for (const char* dep : lib.deps) open_lib(dep);  // a miss here shows up as the library's failure
+    lib.handle = open_lib(lib.soname);
     if (lib.handle == nullptr)
       throw Error(std::string("cannot load ") + lib.soname + " (needed for iptables/conntrack): " + ::dlerror());
   }

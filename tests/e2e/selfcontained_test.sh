@@ -22,8 +22,8 @@ for lib in libnl-3 libnl-route-3 libip4tc libip6tc libnetfilter_conntrack libstd
 done
 [[ -z $(find "$root/opt/cni/bin/tether.libs" -name 'libnl*' -o -name 'libstdc++*') ]] || fail "libnl/libstdc++ bundled: should be static"
 
-# glibc expands the main program's $ORIGIN from /proc/self/exe: a node always has /proc (and the
-# plugin needs it for sysctls and netns paths anyway).
+# tether finds tether.libs through /proc/self/exe: a node always has /proc (and the plugin needs it
+# for sysctls and netns paths anyway).
 mount -t proc proc "$root/proc" && defer "umount -l '$root/proc'"
 mount -t sysfs sysfs "$root/sys" && defer "umount -l '$root/sys'"
 # Loader's view: tether needs only glibc at start; the netfilter libraries are dlopen'ed from
@@ -31,6 +31,8 @@ mount -t sysfs sysfs "$root/sys" && defer "umount -l '$root/sys'"
 deps=$(chroot "$root" /lib64/ld-linux-x86-64.so.2 --list /opt/cni/bin/tether) || fail "tether does not load: $deps"
 [[ $deps != *"not found"* ]] || fail "unresolved: $deps"
 [[ $deps != *libip4tc* ]] || fail "libip4tc linked at start (should be loaded lazily): $deps"
+# No search path for the loader to walk at every start (lib/iptables/lazy_libs.cpp).
+[[ -z $(readelf -d "$root/opt/cni/bin/tether" | grep -E 'RPATH|RUNPATH') ]] || fail "tether carries an rpath"
 # tether-ipam needs only libc and libstdc++ and is linked fully static: no program interpreter.
 readelf -l "$root/opt/cni/bin/tether-ipam" | grep -q 'program interpreter' && fail "tether-ipam is not static"
 
@@ -47,14 +49,21 @@ done
 netns_add H h
 netns_add C c
 touch "$root/netns/c" && mount --bind "/run/netns/$C" "$root/netns/c" && defer "umount -l '$root/netns/c'"
-conf=$(jq -c '.plugins[0] + {name: .name, cniVersion: .cniVersion}' "$TETHER_SOURCE_DIR/conf/10-tether.conflist")
+# A UDP mapping and debug logging: DEL then flushes that port's conntrack entries (the ping below
+# leaves some in H), which loads libnetfilter_conntrack and its dependencies from tether.libs.
+conf=$(jq -c '.plugins[0] + {name: .name, cniVersion: .cniVersion, logLevel: "debug",
+  runtimeConfig: {portMappings: [{hostPort: 45353, containerPort: 53, protocol: "udp"}]}}' \
+  "$TETHER_SOURCE_DIR/conf/10-tether.conflist")
 r=$(run ADD /netns/c /opt/cni/bin/tether "$conf") || fail "ADD in the chroot"
 ip=$(first_ipv4 <<<"$r")
 assert_match "$(ip -n "$C" -4 -o addr show dev eth0)" " $ip/" "container address"
 ip netns exec "$H" ping -c1 -W2 "$ip" >/dev/null || fail "host netns cannot ping $ip"
 [[ -n $(ip netns exec "$H" iptables-legacy-save -t nat | grep -F "$ip") ]] || fail "no ipMasq rule for $ip (libiptc)"
 run CHECK /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" || fail "CHECK"
-run DEL /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" || fail "DEL"
+[[ -n $(ip netns exec "$H" iptables-legacy-save -t nat | grep -F -- "--dport 45353") ]] || fail "no DNAT rule for 45353/udp"
+dellog=$(run DEL /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" 2>&1 >/dev/null) ||
+  fail "DEL: $dellog"
+assert_match "$dellog" 'deleted [0-9]+ stale UDP conntrack entries' "conntrack flush through the bundled library"
 ip -n "$C" link show eth0 >/dev/null 2>&1 && fail "eth0 left after DEL"
 [[ -z $(ip netns exec "$H" iptables-legacy-save -t nat | grep -F "$ip") ]] || fail "NAT rule left after DEL"
 [[ -z $(ls "$root/var/lib/cni/networks/tether" | grep -E '^[0-9.]+$') ]] || fail "lease left after DEL"
