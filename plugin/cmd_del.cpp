@@ -55,7 +55,7 @@ void delete_host_veth_from_prev_result(const cni::Request& req, const BridgePlan
 }  // namespace
 
 void cmd_del(const cni::Request& req, const Deps& deps) {
-  const BridgePlan plan = build_bridge_plan(req);
+  const BridgePlan plan = build_bridge_plan(req, PlanUse::Teardown);
   util::ErrorList errors;
   bool container_link_deleted = false;
   if (!req.env.netns.empty())

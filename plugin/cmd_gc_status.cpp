@@ -6,7 +6,7 @@
 namespace tether::plugin {
 
 void cmd_gc(const cni::Request& req, const Deps& deps) {
-  const BridgePlan plan = build_bridge_plan(req);
+  const BridgePlan plan = build_bridge_plan(req, PlanUse::Teardown);
   util::ErrorList errors;
   errors.run("IPAM GC", [&] { ipam_gc(plan, req); });
   // Without a valid-attachments list there is nothing to compare against: leave the rules alone.

@@ -50,7 +50,7 @@ std::vector<netlink::VlanRange> parse_trunk(const json& raw) {
   return out;
 }
 
-void parse_bridge_keys(const json& raw, BridgePlan& p) {
+void parse_bridge_keys(const json& raw, BridgePlan& p, bool refuse) {
   if (auto br = cni::get_string(raw, "", "bridge"); br && !br->empty()) {
     if (!cni::valid_ifname(*br))
       invalid_config("bridge", "value '" + *br + "': not a valid interface name (1-15 characters, no '/', ':' "
@@ -61,35 +61,35 @@ void parse_bridge_keys(const json& raw, BridgePlan& p) {
   p.is_gateway = flag(raw, "isGateway") || p.is_default_gateway;
   p.force_address = flag(raw, "forceAddress");
   if (auto mtu = cni::get_int(raw, "", "mtu", 0, 65535); mtu && *mtu != 0) {
-    if (*mtu < 68) invalid_config("mtu", "value " + std::to_string(*mtu) + ": must be between 68 and 65535");
+    if (*mtu < 68 && refuse) invalid_config("mtu", "value " + std::to_string(*mtu) + ": must be between 68 and 65535");
     p.mtu = static_cast<std::uint32_t>(*mtu);
   }
   p.hairpin = flag(raw, "hairpinMode");
   p.promisc = flag(raw, "promiscMode");
-  if (p.hairpin && p.promisc)
+  if (p.hairpin && p.promisc && refuse)
     invalid_config("hairpinMode", "value true: cannot be combined with promiscMode true (choose one)");
   if (auto v = cni::get_int(raw, "", "vlan", 0, 4094)) p.vlan = static_cast<int>(*v);
   p.vlan_trunk = parse_trunk(raw);
   p.preserve_default_vlan = flag(raw, "preserveDefaultVlan");
-  if (p.vlan && p.is_gateway)
+  if (p.vlan && p.is_gateway && refuse)
     invalid_config("vlan", "value " + std::to_string(p.vlan) +
                                ": a VLAN together with isGateway (gateway on a VLAN sub-interface) is not "
                                "supported by tether");
   p.enable_dad = flag(raw, "enabledad");
   p.disable_container_interface = flag(raw, "disableContainerInterface");
   p.port_isolation = flag(raw, "portIsolation");
-  if (flag(raw, "macspoofchk"))
+  if (flag(raw, "macspoofchk") && refuse)
     invalid_config("macspoofchk", "value true: not supported by tether (it needs nftables)");
-  if (auto be = cni::get_string(raw, "", "ipMasqBackend"); be && !be->empty() && *be != "iptables")
+  if (auto be = cni::get_string(raw, "", "ipMasqBackend"); be && !be->empty() && *be != "iptables" && refuse)
     invalid_config("ipMasqBackend", "value '" + *be + "': only 'iptables' is supported");
 }
 
-void parse_ipam(const cni::NetConf& conf, BridgePlan& p) {
+void parse_ipam(const cni::NetConf& conf, BridgePlan& p, bool refuse) {
   if (!conf.ipam.is_object() || conf.ipam.empty()) return;  // `ipam: {}` = L2 only
   auto type = cni::get_string(conf.ipam, "ipam", "type");
   if (!type || type->empty()) invalid_config("ipam.type", "missing: an ipam object needs a type (or use {} for L2 only)");
   p.ipam_type = *type;
-  if (p.disable_container_interface)
+  if (p.disable_container_interface && refuse)
     invalid_config("disableContainerInterface",
                    "value true: cannot be used with IPAM (ipam.type '" + *type + "'): addresses need the interface up");
 }
@@ -106,14 +106,15 @@ void parse_mac(const cni::Request& req, BridgePlan& p) {
 
 }  // namespace
 
-BridgePlan build_bridge_plan(const cni::Request& req) {
+BridgePlan build_bridge_plan(const cni::Request& req, PlanUse use) {
   const cni::NetConf& conf = req.conf;
+  const bool refuse = use == PlanUse::Setup;
   BridgePlan p;
   p.network = conf.name;
   p.ip_masq = conf.ip_masq;
-  parse_bridge_keys(conf.raw, p);
-  parse_ipam(conf, p);
-  parse_mac(req, p);
+  parse_bridge_keys(conf.raw, p, refuse);
+  parse_ipam(conf, p, refuse);
+  if (refuse) parse_mac(req, p);  // the MAC matters only when creating the interface
   // The runtime sends runtimeConfig.portMappings only to a plugin that declared the capability, and
   // the spec says it removes `capabilities` from the request (libcni leaves it in). So: with no
   // `capabilities` key the runtime already filtered, trust runtimeConfig; with one, it must

@@ -37,8 +37,13 @@ struct BridgePlan {
   bool needs_nat() const { return ip_masq || !port_mappings.empty(); }
 };
 
+// What the plan is for. Teardown (DEL, GC) skips the checks that refuse what ADD cannot build
+// (unsupported keys and combinations, a bad MAC): such an ADD created nothing, so the runtime's DEL
+// that follows must still succeed. Malformed values (wrong JSON types) fail either way.
+enum class PlanUse { Setup, Teardown };
+
 // Reads conf.raw (+ CNI_ARGS for MAC=). Throws tether::Error code 7 (CNI_ARGS problems: code 7 too,
 // naming "CNI_ARGS MAC").
-BridgePlan build_bridge_plan(const cni::Request& req);
+BridgePlan build_bridge_plan(const cni::Request& req, PlanUse use = PlanUse::Setup);
 
 }  // namespace tether::plugin

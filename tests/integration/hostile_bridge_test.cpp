@@ -135,6 +135,23 @@ TEST_F(HostileBridgeTest, SnapshotSeesASuccessfulAdd) {
   EXPECT_EQ(d.exit_code, 0) << d.out << d.err;
 }
 
+// ADD refuses what tether cannot build (code 7) and creates nothing; the runtime then sends DEL,
+// which must succeed (the spec's DEL of resources that are gone), or the pod never terminates.
+TEST_F(HostileBridgeTest, DelSucceedsForAConfigAddRefused) {
+  for (const auto& [patch, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"macspoofchk":true})", "macspoofchk"},
+           {R"({"vlan":100})", "vlan"},  // with the base config's isGateway
+           {R"({"ipMasqBackend":"nftables"})", "ipMasqBackend"},
+           {R"({"runtimeConfig":{"mac":"01:00:5e:00:00:01"}})", "runtimeConfig.mac"}}) {
+    SCOPED_TRACE(patch);
+    expect_rejected(patch, 7, key);
+    for (int i = 0; i < 2; ++i) {
+      const PluginRun del = tether(cni_env("DEL", "hostile1", ctr_->path()), conf(patch).dump());
+      EXPECT_EQ(del.exit_code, 0) << del.out << del.err;
+    }
+  }
+}
+
 // ---- CNI_NETNS that is not a network namespace: code 4 naming CNI_NETNS ----
 
 TEST_F(HostileBridgeTest, NetnsIsARegularFile) {

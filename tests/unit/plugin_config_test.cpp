@@ -140,6 +140,26 @@ TEST(PluginConfig, UnsupportedFeaturesRefused) {
   expect_invalid(R"(,"ipMasqBackend":"nftables")", {"ipMasqBackend", "nftables"});
 }
 
+// What ADD refuses it never built, so the runtime's DEL (and GC) of that config must still run.
+TEST(PluginConfig, TeardownPlanSkipsWhatOnlyAddRefuses) {
+  for (const char* extra : {R"(,"macspoofchk":true)", R"(,"vlan":100,"isGateway":true)", R"(,"ipMasqBackend":"nftables")",
+                            R"(,"hairpinMode":true,"promiscMode":true)", R"(,"mtu":67)",
+                            R"(,"disableContainerInterface":true,"ipam":{"type":"tether-ipam"})",
+                            R"(,"runtimeConfig":{"mac":"01:00:5e:00:00:01"})"}) {
+    EXPECT_ANY_THROW(build_bridge_plan(request(extra))) << extra;
+    BridgePlan p;
+    EXPECT_NO_THROW(p = build_bridge_plan(request(extra), PlanUse::Teardown)) << extra;
+    EXPECT_EQ(p.network, "net1") << extra;
+  }
+  const BridgePlan p = build_bridge_plan(request(R"(,"macspoofchk":true,"bridge":"br7","ipam":{"type":"tether-ipam"})"),
+                                         PlanUse::Teardown);
+  EXPECT_EQ(p.bridge, "br7");
+  EXPECT_EQ(p.ipam_type, "tether-ipam");
+  // A malformed value is not a refusal: it fails either way.
+  EXPECT_ANY_THROW(build_bridge_plan(request(R"(,"mtu":"1500")"), PlanUse::Teardown));
+  EXPECT_ANY_THROW(build_bridge_plan(request(R"(,"bridge":"br/0")"), PlanUse::Teardown));
+}
+
 TEST(PluginConfig, BooleansTypeChecked) {
   expect_invalid(R"(,"isGateway":"yes")", {"isGateway"});
   expect_invalid(R"(,"hairpinMode":1)", {"hairpinMode"});
