@@ -1,5 +1,6 @@
 #include "plugin/container_setup.hpp"
 
+#include "lib/log/log.hpp"
 #include "lib/netlink/addr.hpp"
 #include "lib/netlink/devconf.hpp"
 #include "lib/netlink/route.hpp"
@@ -87,7 +88,10 @@ void configure_container(const netns::Netns& ns, netlink::RtnlSocket& ctr, const
     spec.priority = r.priority;
     spec.table = r.table;
     spec.scope = r.scope;
-    netlink::add_route(ctr, spec);
+    // An identical route is there already (listed twice, or from a chained plugin): the first
+    // one stays, as in the reference.
+    if (!netlink::add_route(ctr, spec, /*tolerate_exists=*/true))
+      log::info("route " + spec.dst.to_string() + " exists already in the container, kept");
   }
 }
 

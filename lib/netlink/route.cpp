@@ -1,6 +1,8 @@
 #include "lib/netlink/route.hpp"
 
 #include <linux/rtnetlink.h>
+#include <netlink/handlers.h>
+#include <netlink/msg.h>
 #include <netlink/errno.h>
 #include <netlink/route/nexthop.h>
 #include <sys/socket.h>
@@ -56,7 +58,10 @@ bool add_route(RtnlSocket& sk, const RouteSpec& spec, bool tolerate_exists) {
   RoutePtr r = build(spec);
   fault::point("netlink: add route");
   sk.clear_error();
-  int rc = rtnl_route_add(sk.get(), r.get(), NLM_F_EXCL);
+  // No NLM_F_EXCL, as the reference (netlink.RouteAddEcmp): a route to a destination that already
+  // has one through another interface or gateway is added beside it (a container's second
+  // attachment brings its own default route). Only an identical route is EEXIST.
+  int rc = rtnl_route_add(sk.get(), r.get(), 0);
   if (rc < 0 && tolerate_exists && sk.errno_of(rc) == EEXIST) return false;
   sk.check(rc, "add " + describe(spec));
   log::debug("added " + describe(spec));
@@ -76,35 +81,67 @@ bool delete_route(RtnlSocket& sk, const RouteSpec& spec) {
   return true;
 }
 
-std::vector<RouteInfo> list_routes(RtnlSocket& sk, net::Family family) {
-  nl_cache* raw = nullptr;
-  sk.clear_error();
-  sk.check(rtnl_route_alloc_cache(sk.get(), family == net::Family::V4 ? AF_INET : AF_INET6, 0, &raw), "dump routes");
-  CachePtr cache(raw);
-  std::vector<RouteInfo> out;
-  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    auto* r = reinterpret_cast<rtnl_route*>(o);
-    if (rtnl_route_get_type(r) != RTN_UNICAST) continue;
-    nl_addr* dst = rtnl_route_get_dst(r);
-    auto ip = from_nl_addr(dst);
-    if (!ip) continue;
-    RouteInfo info;
-    info.dst = net::IpPrefix(*ip, static_cast<int>(nl_addr_get_prefixlen(dst)));
-    info.table = static_cast<int>(rtnl_route_get_table(r));
-    info.priority = static_cast<int>(rtnl_route_get_priority(r));
-    info.scope = rtnl_route_get_scope(r);
-    info.protocol = rtnl_route_get_protocol(r);
-    std::uint32_t v = 0;
-    if (rtnl_route_get_metric(r, RTAX_MTU, &v) == 0) info.mtu = static_cast<int>(v);
-    if (rtnl_route_get_metric(r, RTAX_ADVMSS, &v) == 0) info.advmss = static_cast<int>(v);
-    if (rtnl_route_get_nnexthops(r) >= 1) {
-      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
-      info.oif = rtnl_route_nh_get_ifindex(nh);
-      info.gw = from_nl_addr(rtnl_route_nh_get_gateway(nh));
-    }
-    out.push_back(info);
+namespace {
+
+void append_route(nl_object* o, void* arg) {
+  auto* out = static_cast<std::vector<RouteInfo>*>(arg);
+  auto* r = reinterpret_cast<rtnl_route*>(o);
+  if (rtnl_route_get_type(r) != RTN_UNICAST) return;
+  nl_addr* dst = rtnl_route_get_dst(r);
+  auto ip = from_nl_addr(dst);
+  if (!ip) return;
+  RouteInfo info;
+  info.dst = net::IpPrefix(*ip, static_cast<int>(nl_addr_get_prefixlen(dst)));
+  info.table = static_cast<int>(rtnl_route_get_table(r));
+  info.priority = static_cast<int>(rtnl_route_get_priority(r));
+  info.scope = rtnl_route_get_scope(r);
+  info.protocol = rtnl_route_get_protocol(r);
+  std::uint32_t v = 0;
+  if (rtnl_route_get_metric(r, RTAX_MTU, &v) == 0) info.mtu = static_cast<int>(v);
+  if (rtnl_route_get_metric(r, RTAX_ADVMSS, &v) == 0) info.advmss = static_cast<int>(v);
+  // One entry per nexthop: an IPv6 multipath route (same destination and metric through two
+  // interfaces) stands for a route through each.
+  const int n = rtnl_route_get_nnexthops(r);
+  if (n == 0) out->push_back(info);
+  for (int i = 0; i < n; ++i) {
+    rtnl_nexthop* nh = rtnl_route_nexthop_n(r, i);
+    info.oif = rtnl_route_nh_get_ifindex(nh);
+    info.gw = from_nl_addr(rtnl_route_nh_get_gateway(nh));
+    out->push_back(info);
   }
-  return out;
+}
+
+int parse_route_msg(nl_msg* msg, void* arg) {
+  nl_msg_parse(msg, append_route, arg);
+  return NL_OK;
+}
+
+}  // namespace
+
+// Each message parsed on its own, not through a route cache: a cache keeps one route per (family,
+// tos, table, dst, priority), so of two default routes through different interfaces (a container
+// on two networks) it would show one.
+std::vector<RouteInfo> list_routes(RtnlSocket& sk, net::Family family) {
+  const int af = family == net::Family::V4 ? AF_INET : AF_INET6;
+  std::vector<RouteInfo> out;
+  CPtr<nl_cb, nl_cb_put> base(nl_socket_get_cb(sk.get()));  // +1 ref
+  CPtr<nl_cb, nl_cb_put> cb(nl_cb_clone(base.get()));        // keeps the socket's error handler
+  if (!cb) throw NlError("allocate netlink callbacks", NLE_NOMEM, ENOMEM, {});
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, parse_route_msg, &out);
+  for (int attempt = 1;; ++attempt) {
+    out.clear();
+    // A whole rtmsg header, as libnl's route cache sends: a strict-checking socket refuses the
+    // short rtgenmsg one.
+    rtmsg hdr{};
+    hdr.rtm_family = static_cast<unsigned char>(af);
+    sk.clear_error();
+    sk.check(nl_send_simple(sk.get(), RTM_GETROUTE, NLM_F_DUMP, &hdr, sizeof hdr), "dump routes");
+    const int rc = nl_recvmsgs(sk.get(), cb.get());
+    if (rc == -NLE_DUMP_INTR && attempt < 5) continue;  // routes changed mid-dump: read again (5 tries)
+    sk.check(rc, "dump routes");
+    if (sk.errno_of(0) != 0) sk.fail(-NLE_FAILURE, "dump routes");  // an NLMSG_ERROR ends the dump
+    return out;
+  }
 }
 
 }  // namespace tether::netlink

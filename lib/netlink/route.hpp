@@ -16,7 +16,8 @@ struct RouteSpec {
   std::optional<int> mtu, advmss, priority, table, scope;
 };
 
-// Duplicate → EEXIST → NlError naming the route (unless tolerate_exists: returns false).
+// An identical route → EEXIST → NlError naming the route (unless tolerate_exists: returns false).
+// One to the same destination through another interface or gateway is added beside it.
 bool add_route(RtnlSocket& sk, const RouteSpec& r, bool tolerate_exists = false);
 // Missing → false.
 bool delete_route(RtnlSocket& sk, const RouteSpec& r);

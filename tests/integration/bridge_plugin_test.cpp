@@ -604,5 +604,39 @@ TEST_F(BridgePluginTest, ThirtyTwoConcurrentAddsOntoOneNewBridge) {
   EXPECT_TRUE(leases().empty());
 }
 
+// One container on two networks (podman --network a,b), each bringing a default route: the second
+// ADD adds its default routes beside the first one's (as the reference does) instead of failing
+// with EEXIST, CHECK passes for both, and DEL of one leaves the other's.
+TEST_F(BridgePluginTest, OneContainerOnTwoNetworksBothWithDefaultRoutes) {
+  TestNetns& ctr = add_container();
+  const json a = conf("1.1.0", {{"isDefaultGateway", true},
+                                {"ipam", ipam(R"([[{"subnet":"10.77.0.0/24"}],[{"subnet":"fd00:77::/64"}]])")}});
+  json b = a;
+  b["name"] = "tnet2";
+  b["bridge"] = "ttbr2";
+  b["ipam"] = ipam(R"([[{"subnet":"10.78.0.0/24"}],[{"subnet":"fd00:78::/64"}]])");
+  const PluginRun r0 = call("ADD", "two", ctr.path(), a, "eth0");
+  ASSERT_EQ(r0.exit_code, 0) << r0.out << r0.err;
+  const PluginRun r1 = call("ADD", "two", ctr.path(), b, "eth1");
+  ASSERT_EQ(r1.exit_code, 0) << r1.out << r1.err;
+  const std::string v4 = links(ctr, "-4 route show default").dump(), v6 = links(ctr, "-6 route show default").dump();
+  for (const char* want : {"\"gateway\":\"10.77.0.1\"", "\"gateway\":\"10.78.0.1\""}) EXPECT_THAT(v4, HasSubstr(want));
+  for (const char* want : {"\"gateway\":\"fd00:77::1\"", "\"gateway\":\"fd00:78::1\""}) EXPECT_THAT(v6, HasSubstr(want));
+  std::string out;
+  for (const char* gw : {"10.77.0.1", "10.78.0.1", "fd00:77::1", "fd00:78::1"})
+    EXPECT_EQ(ctr.exec(std::string("ping -c1 -W2 ") + gw, &out), 0) << gw << ": " << out;
+  const PluginRun c0 = call("CHECK", "two", ctr.path(), check_conf(a, json::parse(r0.out)), "eth0");
+  EXPECT_EQ(c0.exit_code, 0) << c0.out << c0.err;
+  const PluginRun c1 = call("CHECK", "two", ctr.path(), check_conf(b, json::parse(r1.out)), "eth1");
+  EXPECT_EQ(c1.exit_code, 0) << c1.out << c1.err;
+  const PluginRun d1 = call("DEL", "two", ctr.path(), b, "eth1");
+  EXPECT_EQ(d1.exit_code, 0) << d1.out << d1.err;
+  EXPECT_THAT(links(ctr, "-4 route show default").dump(), HasSubstr("\"gateway\":\"10.77.0.1\""));
+  EXPECT_EQ(ctr.exec("ping -c1 -W2 10.77.0.1", &out), 0) << out;
+  del_ok("two", ctr.path(), a);
+  EXPECT_EQ(links(ctr, "-4 route show default").size(), 0u);
+  EXPECT_TRUE(leases().empty());
+}
+
 }  // namespace
 }  // namespace tether::testing
