@@ -2,6 +2,7 @@
 // succeeds; the stack is committed only at the end, so any failure (including one injected through
 // Deps::after_add_step) unwinds every step already done before the error is returned.
 #include "lib/cni/error.hpp"
+#include "lib/cni/result_json.hpp"
 #include "lib/firewall/nat_rules.hpp"
 #include "lib/log/log.hpp"
 #include "lib/netlink/addr.hpp"
@@ -45,6 +46,7 @@ class AddRun {
     setup_firewall();
     done("firewall");
     cni::Result out = build_result();
+    cni::ensure_expressible(out, req_.conf.version);  // printing fails after commit otherwise
     undo_.commit();
     return out;
   }

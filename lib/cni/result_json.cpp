@@ -63,7 +63,8 @@ json to_json_modern(const Result& r, const Version& v) {
   return o;
 }
 
-// 0.1.0 / 0.2.0: {ip4: {ip, gateway, routes}, ip6: {...}}; only the first IP of each family.
+// 0.1.0 / 0.2.0: {ip4: {ip, gateway, routes}, ip6: {...}}; only the first IP of each family (at
+// least one IP: ensure_expressible).
 json to_json_legacy(const Result& r) {
   json o = json::object();
   for (const net::Family fam : {net::Family::V4, net::Family::V6}) {
@@ -85,7 +86,6 @@ json to_json_legacy(const Result& r) {
     if (!routes.empty()) ipc["routes"] = std::move(routes);
     o[fam == net::Family::V4 ? "ip4" : "ip6"] = std::move(ipc);
   }
-  if (o.empty()) fail(kIncompatibleVersion, "cannot express a result without IP addresses in cniVersion 0.1.0/0.2.0");
   return o;
 }
 
@@ -221,8 +221,15 @@ Dns dns_from_json(const json& j, const std::string& key_for_errors) {
   return d;
 }
 
+void ensure_expressible(const Result& r, const Version& v) {
+  if (v >= kV030 || !r.ips.empty()) return;
+  fail(kIncompatibleVersion, "cannot express a result without IP addresses in cniVersion " + v.to_string() +
+                                 " (0.1.0/0.2.0 results are IP-only): configure ipam or use cniVersion 0.3.0 or later");
+}
+
 json result_to_json(const Result& r, const Version& v) {
   if (!v.supported()) fail(kIncompatibleVersion, "cannot print a result in unsupported cniVersion " + v.to_string());
+  ensure_expressible(r, v);
   json o = v < kV030 ? to_json_legacy(r) : to_json_modern(r, v);
   // libcni leaves out an empty dns object.
   if (!r.dns.empty()) o["dns"] = dns_to_json(r.dns);

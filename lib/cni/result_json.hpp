@@ -11,6 +11,9 @@
 namespace tether::cni {
 
 json result_to_json(const Result& r, const Version& v);  // includes "cniVersion"
+// Throws what result_to_json would (code 1) when `r` cannot be expressed in version `v`: an ADD
+// checks this before it commits, so such a failure still rolls back.
+void ensure_expressible(const Result& r, const Version& v);
 std::string result_to_string(const Result& r, const Version& v);
 // Parses a result/prevResult of version `v` (taken from its own cniVersion when present, else the
 // caller's) and converts it up. Throws code 7 naming "prevResult.<field>" on bad shape.

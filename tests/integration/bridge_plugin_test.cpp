@@ -424,6 +424,23 @@ TEST_F(BridgePluginTest, L2OnlyAndDisabledInterface) {
   EXPECT_FALSE(has_link(b, "eth0"));
 }
 
+// A 0.1.0/0.2.0 result is IP-only: an L2-only ADD at those versions cannot be printed, so it must
+// fail before it commits and leave nothing behind (not print an error over a finished attachment).
+TEST_F(BridgePluginTest, L2OnlyAtLegacyVersionsFailsAndLeavesNothing) {
+  TestNetns& a = add_container("a");
+  for (const char* v : {"0.1.0", "0.2.0"}) {
+    SCOPED_TRACE(v);
+    const json c = conf(v, {{"ipam", json::object()}, {"isGateway", false}});
+    const PluginRun r = call("ADD", "legacy", a.path(), c);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("without IP addresses"));
+    EXPECT_THAT(r.out, HasSubstr(v));
+    EXPECT_FALSE(has_link(a, "eth0"));
+    EXPECT_EQ(bridge_ports(), 0);
+    del_ok("legacy", a.path(), c);
+  }
+}
+
 TEST_F(BridgePluginTest, ForceAddress) {
   TestNetns& a = add_container("a");
   ASSERT_EQ(host().exec(std::string("ip link add ") + kBridge + " type bridge && ip addr add 10.66.0.1/24 dev " +
