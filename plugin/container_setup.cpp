@@ -1,5 +1,6 @@
 #include "plugin/container_setup.hpp"
 
+#include "lib/cni/error.hpp"
 #include "lib/log/log.hpp"
 #include "lib/netlink/addr.hpp"
 #include "lib/netlink/devconf.hpp"
@@ -29,6 +30,31 @@ void container_ipv6_sysctls(const std::string& ifname, const BridgePlan& plan) {
     sys::write_sysctl_if_exists(v6 + "accept_dad", "1");
   } else {
     sys::write_sysctl_if_exists(v6 + "accept_dad", "0");
+  }
+}
+
+// DAD normally ends in rand(0..rtr_solicit_delay=1 s) + dad_transmits(1) x retrans_time(1 s) <= 2 s
+// after link up; 5 s (as the reference's bound) leaves room for a busy node without letting a
+// stuck link hold the ADD for long. Polled every 20 ms: one small kernel-filtered dump each.
+constexpr std::chrono::milliseconds kDadTimeout{5000};
+constexpr std::chrono::milliseconds kDadPoll{20};
+
+// With enabledad, the addresses are tentative (unusable as a source: "Cannot assign requested
+// address") until DAD ends: return only once they are usable. A duplicate fails the ADD.
+void wait_for_dad(netlink::RtnlSocket& ctr, const netlink::LinkInfo& link) {
+  const netlink::DadOutcome dad = netlink::wait_ipv6_dad(ctr, link.index, kDadTimeout, kDadPoll);
+  const std::string where = " on " + link.name + " in the container";
+  switch (dad.kind) {
+    case netlink::DadOutcome::kSettled:
+      return;
+    case netlink::DadOutcome::kFailed:
+      throw Error("IPv6 duplicate address detection failed for " + dad.addr.prefix.to_string() + where +
+                      ": another node on the link already uses this address",
+                  cni::kInternal);
+    case netlink::DadOutcome::kTimedOut:
+      throw Error("IPv6 address " + dad.addr.prefix.to_string() + where + " still tentative (DAD not done) after " +
+                      std::to_string(kDadTimeout.count()) + " ms",
+                  cni::kInternal);
   }
 }
 
@@ -77,6 +103,10 @@ void configure_container(const netns::Netns& ns, netlink::RtnlSocket& ctr, const
   opt.nodad = !plan.enable_dad;
   for (const auto& ip : res.ips) netlink::add_address(ctr, link.index, ip.address, opt);
   if (!plan.disable_container_interface) netlink::set_link_up(ctr, link.index);
+  // DAD starts at link up (a down link never ends it). Waited for before the routes, as the
+  // reference: a duplicate stops the ADD before anything more is set up.
+  if (plan.enable_dad && has_family(res, net::Family::V6) && !plan.disable_container_interface)
+    wait_for_dad(ctr, link);
   // Routes need the link up (IPv4 refuses a gateway on a down device).
   for (const auto& r : res.routes) {
     netlink::RouteSpec spec;

@@ -10,6 +10,7 @@
 #include <netlink/socket.h>
 
 #include <cerrno>
+#include <thread>
 
 #include "lib/log/log.hpp"
 #include "lib/netlink/c_ptr.hpp"
@@ -128,6 +129,23 @@ std::vector<AddrInfo> list_addresses(RtnlSocket& sk, int ifindex) {
     return st.out;
   }
   throw NlError("dump addresses of link #" + std::to_string(ifindex) + ": interrupted 5 times", NLE_DUMP_INTR, 0, {});
+}
+
+DadOutcome wait_ipv6_dad(RtnlSocket& sk, int ifindex, std::chrono::milliseconds timeout,
+                         std::chrono::milliseconds interval) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::optional<AddrInfo> tentative;
+    for (const AddrInfo& a : list_addresses(sk, ifindex)) {
+      if (a.prefix.address().is_v4()) continue;
+      // A failed address stays TENTATIVE too: check DADFAILED first, it ends the wait.
+      if (a.flags & IFA_F_DADFAILED) return {DadOutcome::kFailed, a};
+      if ((a.flags & IFA_F_TENTATIVE) && !tentative) tentative = a;
+    }
+    if (!tentative) return {};
+    if (std::chrono::steady_clock::now() >= deadline) return {DadOutcome::kTimedOut, *tentative};
+    std::this_thread::sleep_for(interval);
+  }
 }
 
 }  // namespace tether::netlink

@@ -1,5 +1,6 @@
 #pragma once
 // Interface addresses through an RtnlSocket (in the socket's netns).
+#include <chrono>
 #include <optional>
 #include <vector>
 
@@ -27,5 +28,16 @@ struct AddrInfo {
   unsigned flags = 0;  // IFA_F_*
 };
 std::vector<AddrInfo> list_addresses(RtnlSocket& sk, int ifindex);
+
+// Waits for Duplicate Address Detection of every IPv6 address on `ifindex` (link-local included)
+// to end. Polled, as the reference does (simpler than subscribing to address events; each poll
+// is one small kernel-filtered dump): every `interval` until none is IFA_F_TENTATIVE, one has
+// IFA_F_DADFAILED (returned at once) or `timeout` passes. `addr`: the failed / still tentative one.
+struct DadOutcome {
+  enum Kind { kSettled, kFailed, kTimedOut } kind = kSettled;
+  AddrInfo addr;
+};
+DadOutcome wait_ipv6_dad(RtnlSocket& sk, int ifindex, std::chrono::milliseconds timeout,
+                         std::chrono::milliseconds interval);
 
 }  // namespace tether::netlink
