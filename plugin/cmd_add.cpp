@@ -2,6 +2,7 @@
 // succeeds; the stack is committed only at the end, so any failure (including one injected through
 // Deps::after_add_step) unwinds every step already done before the error is returned.
 #include "lib/cni/error.hpp"
+#include "lib/cni/prev_result_merge.hpp"
 #include "lib/cni/result_json.hpp"
 #include "lib/firewall/nat_rules.hpp"
 #include "lib/log/log.hpp"
@@ -183,6 +184,9 @@ class AddRun {
     out.interfaces = {interface(bridge, ""), interface(veth_.host, ""), interface(veth_.container, req_.env.netns)};
     for (auto& ip : out.ips) ip.interface = 2;
     if (!req_.conf.dns.empty()) out.dns = req_.conf.dns;
+    // Chained after another plugin: pass its result on with ours appended (spec: never drop it).
+    // Our DNS (the config's, else IPAM's) replaces its DNS field by field (prev_result_merge.hpp).
+    if (req_.conf.prev_result) return cni::merge_into_prev_result(*req_.conf.prev_result, out);
     return out;
   }
 

@@ -36,21 +36,36 @@ int container_interface(const cni::Result& prev, const cni::Request& req) {
   return -1;
 }
 
+// A prevResult may hold other plugins' entries (tether chained after them): the addresses that are
+// ours name our container interface, or (as in a result without interfaces) no interface at all.
+bool our_ip(const cni::IpConfig& ip, int itf_index) { return !ip.interface || *ip.interface == itf_index; }
+
+// Routes name no interface. One whose gateway lies only in the subnets of another interface's
+// addresses is that interface's (an earlier plugin's), not ours to look for on our link. Routes
+// without a gateway cannot be told apart and are all checked as ours.
+bool other_interfaces_route(const cni::Route& r, const cni::Result& prev, int itf_index) {
+  if (!r.gw) return false;
+  bool ours = false, other = false;
+  for (const auto& ip : prev.ips)
+    if (ip.address.contains(*r.gw)) (our_ip(ip, itf_index) ? ours : other) = true;
+  return other && !ours;
+}
+
 void check_addresses(RtnlSocket& ctr, const LinkInfo& link, const cni::Result& prev, int itf_index) {
   auto have = netlink::list_addresses(ctr, link.index);
   for (const auto& ip : prev.ips) {
-    if (ip.interface && *ip.interface != itf_index) continue;
+    if (!our_ip(ip, itf_index)) continue;
     bool found = std::any_of(have.begin(), have.end(), [&](const auto& a) { return a.prefix == ip.address; });
     if (!found) check_failed("address " + ip.address.to_string() + " missing on '" + link.name + "'");
   }
 }
 
-void check_routes(RtnlSocket& ctr, const LinkInfo& link, const cni::Result& prev) {
+void check_routes(RtnlSocket& ctr, const LinkInfo& link, const cni::Result& prev, int itf_index) {
   for (net::Family f : {net::Family::V4, net::Family::V6}) {
     std::vector<netlink::RouteInfo> have;
     bool loaded = false;
     for (const auto& r : prev.routes) {
-      if (r.dst.family() != f) continue;
+      if (r.dst.family() != f || other_interfaces_route(r, prev, itf_index)) continue;
       if (!loaded) have = netlink::list_routes(ctr, f), loaded = true;
       const auto dst = r.dst.network();
       bool found = std::any_of(have.begin(), have.end(), [&](const netlink::RouteInfo& h) {
@@ -88,8 +103,14 @@ void cmd_check(const cni::Request& req, const Deps& deps) {
     check_failed("the host end of '" + link->name + "' is not attached to bridge '" + br.name + "'");
 
   check_addresses(ctr, *link, prev, itf);
-  check_routes(ctr, *link, prev);
-  if (plan.needs_nat()) deps.firewall->check(make_nat_plan(req, plan, prev));
+  check_routes(ctr, *link, prev, itf);
+  if (plan.needs_nat()) {
+    // The NAT rules were made from our addresses only (the DNAT target is the first of a family).
+    cni::Result ours;
+    for (const auto& ip : prev.ips)
+      if (our_ip(ip, itf)) ours.ips.push_back(ip);
+    deps.firewall->check(make_nat_plan(req, plan, ours));
+  }
 }
 
 }  // namespace tether::plugin
