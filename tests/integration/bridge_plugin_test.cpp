@@ -1,7 +1,6 @@
 // The tether binary end to end, run inside a fake host netns against container netns:
 // every verb, every spec version's result shape, v4/v6/dual-stack, connectivity, error paths.
 // Oracle: `ip -j` inside the namespaces, ping, and the IPAM store on disk.
-#include <dirent.h>
 #include <unistd.h>
 
 #include <memory>
@@ -11,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fixture/leases.hpp"
 #include "fixture/netns_fixture.hpp"
 #include "lib/net/ip.hpp"
 
@@ -62,16 +62,7 @@ class BridgePluginTest : public NetnsTest {
     cc["prevResult"] = result;
     return cc;
   }
-  // Files in the store named like an IP address = live leases.
-  std::vector<std::string> leases() {
-    std::vector<std::string> out;
-    DIR* d = ::opendir((data_dir_ + "/tnet").c_str());
-    if (!d) return out;
-    while (dirent* e = ::readdir(d))
-      if (net::IpAddress::parse(e->d_name)) out.push_back(e->d_name);
-    ::closedir(d);
-    return out;
-  }
+  std::vector<std::string> leases() { return lease_files(data_dir_ + "/tnet"); }
   json links(TestNetns& ns, const std::string& args = "link show") {
     std::string out;
     EXPECT_EQ(ns.exec("ip -j -d " + args, &out), 0) << out;

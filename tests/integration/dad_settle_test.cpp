@@ -2,7 +2,6 @@
 // left the tentative state (usable at once), and an address another node already holds (DAD
 // failure) fails the ADD and leaves nothing behind.
 // Oracle: `ip -j` inside the namespaces, ping, and the IPAM store on disk.
-#include <dirent.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fixture/leases.hpp"
 #include "fixture/netns_fixture.hpp"
 #include "lib/net/ip.hpp"
 
@@ -50,16 +50,7 @@ class DadSettleTest : public NetnsTest {
     PluginRun r = call("DEL", id, ctr, c);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
-  // Files in the store named like an IP address = live leases.
-  std::vector<std::string> leases() {
-    std::vector<std::string> out;
-    DIR* d = ::opendir((data_dir_ + "/" + kNetwork).c_str());
-    if (!d) return out;
-    while (dirent* e = ::readdir(d))
-      if (net::IpAddress::parse(e->d_name)) out.push_back(e->d_name);
-    ::closedir(d);
-    return out;
-  }
+  std::vector<std::string> leases() { return lease_files(data_dir_ + "/" + kNetwork); }
   // addr_info entries of `dev` in `ns` (ip -j -6 addr show); a tentative one has "tentative": true.
   json ipv6_addrs(const TestNetns& ns, const std::string& dev) {
     std::string out;

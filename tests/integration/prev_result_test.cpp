@@ -2,7 +2,6 @@
 // tether binary end to end with a prevResult holding another plugin's interface, IP, route and DNS.
 // ADD prints them all plus tether's own entries; CHECK and DEL work on that merged result and only
 // ever look at or touch tether's own entries.
-#include <dirent.h>
 
 #include <string>
 #include <vector>
@@ -11,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fixture/leases.hpp"
 #include "fixture/netns_fixture.hpp"
 #include "lib/net/ip.hpp"
 
@@ -49,15 +49,7 @@ class PrevResultTest : public NetnsTest {
     cc["prevResult"] = prev;
     return cc;
   }
-  std::vector<std::string> leases() {
-    std::vector<std::string> out;
-    DIR* d = ::opendir((data_dir_ + "/tnet").c_str());
-    if (!d) return out;
-    while (dirent* e = ::readdir(d))
-      if (net::IpAddress::parse(e->d_name)) out.push_back(e->d_name);
-    ::closedir(d);
-    return out;
-  }
+  std::vector<std::string> leases() { return lease_files(data_dir_ + "/tnet"); }
   json ip_json(TestNetns& ns, const std::string& args) {
     std::string out;
     EXPECT_EQ(ns.exec("ip -j -d " + args, &out), 0) << out;
