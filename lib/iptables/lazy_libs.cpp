@@ -26,7 +26,6 @@ extern "C" {  // libip6tc.h 1.8.9 lacks the guard
 }
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
-#include <initializer_list>
 #include <string>
 
 #include "lib/util/error.hpp"
@@ -36,12 +35,13 @@ namespace {
 
 struct Lib {
   const char* soname;
-  std::initializer_list<const char*> deps;  // DT_NEEDED sonames other than glibc's
+  const char* const* deps = nullptr;  // DT_NEEDED sonames other than glibc's, null-terminated
   void* handle = nullptr;
 };
-Lib g_ip4tc{"libip4tc.so.2", {}};
-Lib g_ip6tc{"libip6tc.so.2", {}};
-Lib g_nfct{"libnetfilter_conntrack.so.3", {"libmnl.so.0", "libnfnetlink.so.0"}};
+constexpr const char* kNfctDeps[] = {"libmnl.so.0", "libnfnetlink.so.0", nullptr};
+Lib g_ip4tc{"libip4tc.so.2"};
+Lib g_ip6tc{"libip6tc.so.2"};
+Lib g_nfct{"libnetfilter_conntrack.so.3", kNfctDeps};
 
 // "<dir of the executable>/tether.libs/" when that directory exists, else "".
 const std::string& bundle_dir() {
@@ -69,7 +69,7 @@ void* resolve(Lib& lib, const char* symbol) {
   // One thread per libiptc handle anyway (table_txn.hpp); dlopen itself is thread-safe and
   // idempotent, so a racing second open only bumps the refcount.
   if (lib.handle == nullptr) {
-    for (const char* dep : lib.deps) open_lib(dep);  // a miss here shows up as the library's failure
+    for (const char* const* dep = lib.deps; dep && *dep; ++dep) open_lib(*dep);  // a miss shows as lib's failure
     lib.handle = open_lib(lib.soname);
     if (lib.handle == nullptr)
       throw Error(std::string("cannot load ") + lib.soname + " (needed for iptables/conntrack): " + ::dlerror());
