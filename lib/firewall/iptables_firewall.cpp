@@ -109,7 +109,8 @@ class IptablesFirewall final : public Firewall {
   void note_nft() {
     if (nft_noted_) return;
     nft_noted_ = true;
-    if (iptables::host_iptables_is_nft())
+    // The check resolves the iptables symlink chain (~10 syscalls): only when the note is printed.
+    if (log::level() <= log::Level::Info && iptables::host_iptables_is_nft())
       log::info("nat: host iptables is the nf_tables variant; tether's rules are legacy x_tables, "
                 "list them with iptables-legacy-save / ip6tables-legacy-save");
   }

@@ -3,7 +3,10 @@
 // Oracle: `ip -j` inside the namespaces, ping, and the IPAM store on disk.
 #include <unistd.h>
 
+#include <climits>
+#include <cstdlib>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -644,6 +647,24 @@ TEST_F(BridgePluginTest, OneContainerOnTwoNetworksBothWithDefaultRoutes) {
   del_ok("two", ctr.path(), a);
   EXPECT_EQ(links(ctr, "-4 route show default").size(), 0u);
   EXPECT_TRUE(leases().empty());
+}
+
+// Hosts whose `iptables` is the nf_tables variant do not list tether's legacy rules: the plugin says
+// so at info level (once per call), and spends nothing on finding out at the default level.
+TEST_F(BridgePluginTest, NftHostNoteAtInfoLevelOnly) {
+  char resolved[PATH_MAX] = {};
+  const bool nft_host = ::realpath("/usr/sbin/iptables", resolved) != nullptr &&
+                        std::string_view(resolved).find("nft") != std::string_view::npos;
+  TestNetns& a = add_container("a");
+  for (const char* level : {"info", "warning"}) {
+    SCOPED_TRACE(level);
+    const json c = conf("1.1.0", {{"ipMasq", true}, {"logLevel", level}});
+    const PluginRun r = call("ADD", "nft", a.path(), c);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const bool noted = r.err.find("nf_tables variant") != std::string::npos;
+    EXPECT_EQ(noted, nft_host && std::string(level) == "info") << r.err;
+    del_ok("nft", a.path(), c);
+  }
 }
 
 }  // namespace
