@@ -119,11 +119,7 @@ std::vector<AddrInfo> list_addresses(RtnlSocket& sk, int ifindex) {
     const std::string op = "dump addresses of link #" + std::to_string(ifindex);
     sk.check(nl_send_auto(sk.get(), msg.get()), op);
     DumpState st{ifindex, {}};
-    CPtr<nl_cb, nl_cb_put> base(nl_socket_get_cb(sk.get()));  // +1 ref
-    CPtr<nl_cb, nl_cb_put> cb(nl_cb_clone(base.get()));
-    if (!cb) throw NlError("allocate netlink callbacks", NLE_NOMEM, ENOMEM, {});
-    nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_addr, &st);
-    int rc = nl_recvmsgs(sk.get(), cb.get());
+    const int rc = sk.receive(on_addr, &st);
     if (rc == -NLE_DUMP_INTR) continue;
     sk.check(rc, op);
     return st.out;

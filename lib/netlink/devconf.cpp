@@ -77,11 +77,7 @@ bool forwarding_enabled(RtnlSocket& sk, net::Family family) {
   sk.check(nl_send_auto(sk.get(), msg.get()), op);
 
   int forwarding = -1;
-  CPtr<nl_cb, nl_cb_put> base(nl_socket_get_cb(sk.get()));  // +1 ref
-  CPtr<nl_cb, nl_cb_put> cb(nl_cb_clone(base.get()));
-  if (!cb) throw NlError("allocate netlink callbacks", NLE_NOMEM, ENOMEM, {});
-  nl_cb_set(
-      cb.get(), NL_CB_VALID, NL_CB_CUSTOM,
+  const int rc = sk.receive(
       [](nl_msg* m, void* out) -> int {
         nl_msg_parse(
             m,
@@ -93,7 +89,7 @@ bool forwarding_enabled(RtnlSocket& sk, net::Family family) {
         return NL_OK;
       },
       &forwarding);
-  sk.check(nl_recvmsgs(sk.get(), cb.get()), op);
+  sk.check(rc, op);
   sk.check(nl_wait_for_ack(sk.get()), op);
   if (forwarding < 0) throw NlError(op + ": the reply has no forwarding attribute", NLE_NOATTR, 0, {});
   return forwarding != 0;

@@ -124,10 +124,6 @@ int parse_route_msg(nl_msg* msg, void* arg) {
 std::vector<RouteInfo> list_routes(RtnlSocket& sk, net::Family family) {
   const int af = family == net::Family::V4 ? AF_INET : AF_INET6;
   std::vector<RouteInfo> out;
-  CPtr<nl_cb, nl_cb_put> base(nl_socket_get_cb(sk.get()));  // +1 ref
-  CPtr<nl_cb, nl_cb_put> cb(nl_cb_clone(base.get()));        // keeps the socket's error handler
-  if (!cb) throw NlError("allocate netlink callbacks", NLE_NOMEM, ENOMEM, {});
-  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, parse_route_msg, &out);
   for (int attempt = 1;; ++attempt) {
     out.clear();
     // A whole rtmsg header, as libnl's route cache sends: a strict-checking socket refuses the
@@ -136,10 +132,9 @@ std::vector<RouteInfo> list_routes(RtnlSocket& sk, net::Family family) {
     hdr.rtm_family = static_cast<unsigned char>(af);
     sk.clear_error();
     sk.check(nl_send_simple(sk.get(), RTM_GETROUTE, NLM_F_DUMP, &hdr, sizeof hdr), "dump routes");
-    const int rc = nl_recvmsgs(sk.get(), cb.get());
+    const int rc = sk.receive(parse_route_msg, &out);
     if (rc == -NLE_DUMP_INTR && attempt < 5) continue;  // routes changed mid-dump: read again (5 tries)
     sk.check(rc, "dump routes");
-    if (sk.errno_of(0) != 0) sk.fail(-NLE_FAILURE, "dump routes");  // an NLMSG_ERROR ends the dump
     return out;
   }
 }

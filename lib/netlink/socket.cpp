@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "lib/netlink/c_ptr.hpp"
 #include "lib/netlink/nl_error.hpp"
 #include "lib/netns/netns.hpp"
 
@@ -105,6 +106,14 @@ nl_sock* RtnlSocket::get() const noexcept { return st_->sk; }
 void RtnlSocket::clear_error() noexcept {
   st_->slot.err = 0;
   st_->slot.extack.clear();
+}
+
+int RtnlSocket::receive(int (*on_msg)(nl_msg*, void*), void* arg) {
+  detail::CPtr<nl_cb, nl_cb_put> base(nl_socket_get_cb(st_->sk));  // +1 ref
+  detail::CPtr<nl_cb, nl_cb_put> cb(nl_cb_clone(base.get()));        // keeps on_error
+  if (!cb) return -NLE_NOMEM;
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_msg, arg);
+  return nl_recvmsgs(st_->sk, cb.get());
 }
 
 void RtnlSocket::enable_strict_check() noexcept {

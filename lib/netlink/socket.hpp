@@ -6,6 +6,7 @@
 #include <string>
 
 struct nl_sock;
+struct nl_msg;
 
 namespace tether::netns {
 class Netns;
@@ -29,6 +30,10 @@ class RtnlSocket {
   void check(int rc, const std::string& op) const {
     if (rc < 0) fail(rc, op);
   }
+  // Receives the replies to the request just sent, each message to `on_msg` (libnl's NL_CB_VALID),
+  // with this socket's error handling kept. Returns libnl's code: < 0 on failure (a kernel
+  // NLMSG_ERROR included), -NLE_DUMP_INTR when a dump must be re-read.
+  int receive(int (*on_msg)(nl_msg*, void*), void* arg);
   // NETLINK_GET_STRICT_CHK (once): the kernel then honours the header filters of dump requests
   // (e.g. one link's addresses). Breaks libnl's rtnl_addr_alloc_cache on this socket: don't use it.
   void enable_strict_check() noexcept;
