@@ -57,24 +57,29 @@ void check_store_writable(const StoreLocation& loc) {
 
 }  // namespace
 
-cni::Result cmd_add(const cni::Request& req) {
-  const Plan plan = build_plan(req.conf, req.env.args);
-  const Owner owner = owner_of(req);
-  cni::Result result;
-  if (!plan.resolv_conf.empty()) result.dns = load_resolv_conf(plan.resolv_conf);
-  result.routes = plan.routes;
+PreparedAdd prepare_add(const cni::Request& req) {
+  PreparedAdd p{build_plan(req.conf, req.env.args), owner_of(req), {}};
+  if (!p.plan.resolv_conf.empty()) p.base.dns = load_resolv_conf(p.plan.resolv_conf);
+  p.base.routes = p.plan.routes;
+  return p;
+}
+
+cni::Result run_add(const PreparedAdd& prepared) {
   std::vector<Allocation> allocs;
   {
-    FileStore store(plan.store, FileStore::Open::kCreate);
-    allocs = allocate_all(plan, store, owner);
+    FileStore store(prepared.plan.store, FileStore::Open::kCreate);
+    allocs = allocate_all(prepared.plan, store, prepared.owner);
     store.finish();
   }
+  cni::Result result = prepared.base;
   for (const auto& a : allocs) {
-    if (!a.fresh) log::info("returning existing lease " + a.ip.address.to_string() + " of " + who(owner));
+    if (!a.fresh) log::info("returning existing lease " + a.ip.address.to_string() + " of " + who(prepared.owner));
     result.ips.push_back(a.ip);
   }
   return result;
 }
+
+cni::Result cmd_add(const cni::Request& req) { return run_add(prepare_add(req)); }
 
 void cmd_del(const cni::Request& req) {
   const StoreLocation loc = store_location(req.conf);
@@ -118,13 +123,9 @@ void cmd_check(const cni::Request& req) {
 
 void cmd_gc(const cni::Request& req) {
   const StoreLocation loc = store_location(req.conf);
-  if (!req.conf.valid_attachments) {
-    log::warn("GC without cni.dev/valid-attachments: nothing to compare against, keeping every lease");
-    return;
-  }
   std::set<std::pair<std::string, std::string>> valid;
   std::set<std::string> valid_ids;
-  for (const auto& a : *req.conf.valid_attachments) {
+  for (const auto& a : req.conf.valid_attachments) {
     valid.insert({a.container_id, a.ifname});
     valid_ids.insert(a.container_id);
   }
@@ -167,7 +168,7 @@ cni::PluginFuncs plugin_funcs() {
   f.check = cmd_check;
   f.gc = cmd_gc;
   f.status = cmd_status;
-  f.about = "tether-ipam: host-local compatible IPAM v0.1.0";
+  f.about = "CNI tether-ipam plugin v" TETHER_VERSION " (host-local compatible)";
   return f;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The lease store the allocator works against. FileStore is host-local's on-disk layout; tests use
-// a FakeStore. Every call except the read-only status scan runs with the store's lock held (see
-// FileStore::Txn), so implementations need no locking of their own.
+// a FakeStore. Every call except the read-only status scan runs with the store's lock held (a
+// FileStore object is the locked session: file_store.hpp), so implementations need no locking of
+// their own.
 #include <cstddef>
 #include <optional>
 #include <set>

@@ -1,10 +1,11 @@
-// ADD as a list of named steps. Each mutation pushes its inverse on the UndoStack right after it
-// succeeds; the stack is committed only at the end, so any failure (including one injected through
-// Deps::after_add_step) unwinds every step already done before the error is returned.
+// ADD as a plan, then a list of named steps. The constructor validates everything that can be
+// validated before the host changes (bridge keys, an in-process IPAM's config, the firewall
+// backend); each step's mutation then pushes its inverse on the UndoStack right after it
+// succeeds, and the stack is committed only at the end, so any failure unwinds every step already
+// done before the error is returned.
 #include "lib/cni/error.hpp"
 #include "lib/cni/prev_result_merge.hpp"
 #include "lib/cni/result_json.hpp"
-#include "lib/firewall/nat_rules.hpp"
 #include "lib/log/log.hpp"
 #include "lib/netlink/addr.hpp"
 #include "lib/netlink/bridge_port.hpp"
@@ -17,7 +18,7 @@
 #include "plugin/container_setup.hpp"
 #include "plugin/host_setup.hpp"
 #include "plugin/ipam_client.hpp"
-#include "plugin/nat_plan.hpp"
+#include "plugin/firewall_plan.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
@@ -29,23 +30,18 @@ using netlink::RtnlSocket;
 class AddRun {
  public:
   AddRun(const cni::Request& req, const Deps& deps)
-      : req_(req), deps_(deps), plan_(build_bridge_plan(req)),
+      : req_(req), plan_(build_bridge_plan(req)), ipam_(plan_, req),
+        firewall_(plan_.needs_nat() ? open_backend(deps, plan_.firewall_backend) : nullptr),
         ns_(netns::Netns::open(req.env.netns, "CNI_NETNS")),
         host_(RtnlSocket::open()), ctr_(RtnlSocket::open_in(ns_)) {}
 
   cni::Result run() {
     setup_bridge();
-    done("bridge");
     setup_veth();
-    done("veth");
     request_addresses();
-    done("ipam");
     configure_container(ns_, ctr_, veth_.container, res_, plan_);
-    done("container");
     setup_gateway();
-    done("gateway");
     setup_firewall();
-    done("firewall");
     cni::Result out = build_result();
     cni::ensure_expressible(out, req_.conf.version);  // printing fails after commit otherwise
     undo_.commit();
@@ -54,10 +50,6 @@ class AddRun {
 
  private:
   bool bridge_created_ = false;
-
-  void done(std::string_view step) {
-    if (deps_.after_add_step) deps_.after_add_step(step);
-  }
 
   void setup_bridge() {
     netlink::EnsuredBridge br;
@@ -85,7 +77,7 @@ class AddRun {
     spec.container_netns_fd = ns_.fd();
     spec.master = bridge_.index;
     spec.mtu = plan_.mtu;
-    if (plan_.mac) spec.container_mac = netlink::parse_mac(*plan_.mac);
+    spec.container_mac = plan_.mac;
     try {
       veth_ = netlink::create_veth(host_, ctr_, spec);
     } catch (const netlink::NlError&) {
@@ -115,8 +107,8 @@ class AddRun {
   }
 
   void request_addresses() {
-    if (plan_.ipam_type.empty()) return;
-    res_ = ipam_add(plan_, req_);
+    if (ipam_.empty()) return;
+    res_ = ipam_.run();
     undo_.push("release IPAM lease", [this] { ipam_del(plan_, req_); });
     if (res_.ips.empty())
       throw Error("IPAM plugin '" + plan_.ipam_type + "' returned no IP configuration", cni::kInternal);
@@ -154,16 +146,16 @@ class AddRun {
   }
 
   void setup_firewall() {
-    if (!plan_.needs_nat()) return;
+    if (!firewall_) return;
     const firewall::NatPlan nat = make_nat_plan(req_, plan_, res_);
     // DNAT of 127.0.0.1 to the container needs route_localnet on the interface toward it.
-    if (firewall::needs_route_localnet(nat) && !netlink::route_localnet_enabled(host_, bridge_.index)) {
+    if (nat.needs_route_localnet() && !netlink::route_localnet_enabled(host_, bridge_.index)) {
       netlink::LinkAfChange localnet;
       localnet.route_localnet = 1;
       netlink::change_link_af(host_, bridge_.index, localnet);
     }
-    deps_.firewall->add(nat);
-    undo_.push("remove NAT rules", [this] { deps_.firewall->del(attachment_key(req_)); });
+    firewall_->add(nat);
+    undo_.push("remove NAT rules", [this] { firewall_->del(attachment_key(req_)); });
   }
 
   cni::Result build_result() {
@@ -191,8 +183,9 @@ class AddRun {
   }
 
   const cni::Request& req_;
-  const Deps& deps_;
   BridgePlan plan_;
+  IpamAdd ipam_;
+  std::unique_ptr<firewall::Firewall> firewall_;  // null: no NAT work
   netns::Netns ns_;
   RtnlSocket host_;
   RtnlSocket ctr_;

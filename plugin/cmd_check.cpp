@@ -6,9 +6,10 @@
 #include "lib/netlink/addr.hpp"
 #include "lib/netlink/link.hpp"
 #include "lib/netlink/route.hpp"
+#include "lib/net/mac.hpp"
 #include "lib/netns/netns.hpp"
 #include "plugin/ipam_client.hpp"
-#include "plugin/nat_plan.hpp"
+#include "plugin/firewall_plan.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
@@ -94,7 +95,7 @@ void cmd_check(const cni::Request& req, const Deps& deps) {
   const auto& expected = prev.interfaces[static_cast<std::size_t>(itf)];
   auto link = netlink::find_link(ctr, req.env.ifname);
   if (!link) check_failed("interface '" + req.env.ifname + "' not found in " + req.env.netns);
-  if (!expected.mac.empty() && expected.mac != link->mac)
+  if (!expected.mac.empty() && !net::same_mac(expected.mac, link->mac))
     check_failed("interface '" + link->name + "' has MAC " + link->mac + ", expected " + expected.mac);
 
   // The peer ifindex (IFLA_LINK) is in the host netns: it must be a port of our bridge.
@@ -109,7 +110,7 @@ void cmd_check(const cni::Request& req, const Deps& deps) {
     cni::Result ours;
     for (const auto& ip : prev.ips)
       if (our_ip(ip, itf)) ours.ips.push_back(ip);
-    deps.firewall->check(make_nat_plan(req, plan, ours));
+    open_backend(deps, plan.firewall_backend)->check(make_nat_plan(req, plan, ours));
   }
 }
 

@@ -1,21 +1,21 @@
-// DEL: best effort. Every step runs; failures are collected and reported once at the end. Nothing
-// being there (empty CNI_NETNS, a deleted netns, a missing interface, no lease, no rules) is success.
+// DEL: firewall rules first, then the links, then the address, as libcni's chained DEL (portmap
+// before bridge and IPAM) and netavark do: the address is released last, so no new container can
+// be handed it while published ports still DNAT to it. Every step runs; failures are collected and
+// reported once at the end, except that a failed rule removal keeps the lease (the DEL fails, the
+// runtime retries). Nothing being there (empty CNI_NETNS, a deleted netns, a missing interface, no
+// lease, no rules) is success.
 #include "lib/log/log.hpp"
+#include "lib/net/mac.hpp"
 #include "lib/netlink/link.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/util/error.hpp"
 #include "lib/util/error_list.hpp"
 #include "plugin/ipam_client.hpp"
-#include "plugin/nat_plan.hpp"
+#include "plugin/firewall_plan.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
 namespace {
-
-bool same_mac(const std::string& a, const std::string& b) {
-  const auto ma = netlink::parse_mac(a), mb = netlink::parse_mac(b);
-  return ma && mb && *ma == *mb;
-}
 
 // Deleting the container end removes the host end with it (one ~16 ms synchronize_net).
 // Returns false when the netns is gone or not a netns any more (nothing could be reached there).
@@ -47,7 +47,7 @@ void delete_host_veth_from_prev_result(const cni::Request& req, const BridgePlan
     if (!itf.sandbox.empty() || itf.name.empty() || itf.name == plan.bridge) continue;
     const auto link = netlink::find_link(sk, itf.name);
     if (!link || link->kind != "veth" || link->master != bridge->index) continue;
-    if (!itf.mac.empty() && !same_mac(itf.mac, link->mac)) continue;
+    if (!itf.mac.empty() && !net::same_mac(itf.mac, link->mac)) continue;
     netlink::delete_link(sk, link->index);
   }
 }
@@ -57,14 +57,20 @@ void delete_host_veth_from_prev_result(const cni::Request& req, const BridgePlan
 void cmd_del(const cni::Request& req, const Deps& deps) {
   const BridgePlan plan = build_bridge_plan(req, PlanUse::Teardown);
   util::ErrorList errors;
+  // Always, in every backend: rules are keyed by the attachment, so this needs neither the netns
+  // nor prevResult, and finds rules made under another config or backend choice.
+  const auto key = attachment_key(req);
+  for_each_backend(deps, "remove NAT rules", errors, [&](firewall::Firewall& fw) { fw.del(key); });
+  const bool rules_gone = errors.empty();
   bool container_link_deleted = false;
   if (!req.env.netns.empty())
     errors.run("delete container interface", [&] { container_link_deleted = delete_container_link(req); });
   if (!container_link_deleted)
     errors.run("delete host veth", [&] { delete_host_veth_from_prev_result(req, plan); });
-  errors.run("IPAM DEL", [&] { ipam_del(plan, req); });
-  // Always: rules are keyed by the attachment, so this needs neither the netns nor prevResult.
-  errors.run("remove NAT rules", [&] { deps.firewall->del(attachment_key(req)); });
+  if (rules_gone)
+    errors.run("IPAM DEL", [&] { ipam_del(plan, req); });
+  else
+    errors.add("IPAM DEL: the address stays leased until its NAT rules are removed (DEL again)");
   errors.throw_if_any();
 }
 

@@ -3,7 +3,7 @@
 #include "lib/cni/args.hpp"
 #include "lib/cni/error.hpp"
 #include "lib/cni/json_field.hpp"
-#include "lib/netlink/link.hpp"
+#include "lib/net/mac.hpp"
 
 namespace tether::plugin {
 namespace {
@@ -15,11 +15,11 @@ bool flag(const json& raw, const char* key) { return cni::get_bool(raw, "", key)
 
 // Normalizes a MAC from `key`; multicast (and so broadcast) addresses are refused: the kernel would
 // answer EADDRNOTAVAIL only after the veth work.
-std::string checked_mac(const std::string& text, const std::string& key) {
-  auto mac = netlink::parse_mac(text);
+net::Mac checked_mac(const std::string& text, const std::string& key) {
+  auto mac = net::parse_mac(text);
   if (!mac) invalid_config(key, "value '" + text + "': not a MAC address (expected aa:bb:cc:dd:ee:ff)");
-  if ((*mac)[0] & 0x01) invalid_config(key, "value '" + text + "': must be a unicast MAC address");
-  return netlink::format_mac(*mac);
+  if (net::is_multicast(*mac)) invalid_config(key, "value '" + text + "': must be a unicast MAC address");
+  return *mac;
 }
 
 int vlan_id(const json& obj, const std::string& path, const char* key) {
@@ -80,14 +80,38 @@ void parse_bridge_keys(const json& raw, BridgePlan& p, bool refuse) {
   p.port_isolation = flag(raw, "portIsolation");
   if (flag(raw, "macspoofchk") && refuse)
     invalid_config("macspoofchk", "value true: not supported by tether (it needs nftables)");
-  if (auto be = cni::get_string(raw, "", "ipMasqBackend"); be && !be->empty() && *be != "iptables" && refuse)
-    invalid_config("ipMasqBackend", "value '" + *be + "': only 'iptables' is supported");
+}
+
+std::optional<BackendChoice> backend_choice(const json& raw, const char* key) {
+  const auto text = cni::get_string(raw, "", key);
+  if (!text || text->empty()) return std::nullopt;
+  if (*text == "auto") return BackendChoice::Auto;
+  if (*text == "iptables") return BackendChoice::Iptables;
+  if (*text == "nftables") return BackendChoice::Nftables;
+  invalid_config(key, "value '" + *text + "': must be 'auto', 'iptables' or 'nftables'");
+}
+
+// `firewallBackend`, or the reference's `ipMasqBackend` (same values but `auto`); both given must agree.
+BackendChoice parse_backend(const json& raw) {
+  const auto own = backend_choice(raw, "firewallBackend");
+  const auto reference = backend_choice(raw, "ipMasqBackend");
+  if (own && reference && *own != *reference)
+    invalid_config("firewallBackend", "value '" + *cni::get_string(raw, "", "firewallBackend") +
+                                          "' contradicts ipMasqBackend '" + *cni::get_string(raw, "", "ipMasqBackend") +
+                                          "' (they name the same setting: give one, or the same value)");
+  return own ? *own : reference.value_or(BackendChoice::Auto);
 }
 
 void parse_ipam(const cni::NetConf& conf, BridgePlan& p, bool refuse) {
   if (!conf.ipam.is_object() || conf.ipam.empty()) return;  // `ipam: {}` = L2 only
   auto type = cni::get_string(conf.ipam, "ipam", "type");
   if (!type || type->empty()) invalid_config("ipam.type", "missing: an ipam object needs a type (or use {} for L2 only)");
+  // The plugin as its own IPAM (a typo for tether-ipam) would delegate to itself for ever.
+  if (*type == conf.type || *type == "tether") {
+    if (refuse)
+      invalid_config("ipam.type", "value '" + *type + "': names this plugin itself (did you mean 'tether-ipam'?)");
+    return;  // such an ADD allocated nothing: DEL and GC have no IPAM to call
+  }
   p.ipam_type = *type;
   if (p.disable_container_interface && refuse)
     invalid_config("disableContainerInterface",
@@ -113,6 +137,7 @@ BridgePlan build_bridge_plan(const cni::Request& req, PlanUse use) {
   p.network = conf.name;
   p.ip_masq = conf.ip_masq;
   parse_bridge_keys(conf.raw, p, refuse);
+  if (refuse) p.firewall_backend = parse_backend(conf.raw);  // DEL and GC sweep every backend
   parse_ipam(conf, p, refuse);
   if (refuse) parse_mac(req, p);  // the MAC matters only when creating the interface
   // The runtime sends runtimeConfig.portMappings only to a plugin that declared the capability, and

@@ -7,11 +7,15 @@
 #include <vector>
 
 #include "lib/cni/skel.hpp"
+#include "lib/net/mac.hpp"
 #include "lib/netlink/bridge_port.hpp"
 
 namespace tether::plugin {
 
 inline constexpr const char* kDefaultBridge = "tether0";
+
+// `firewallBackend` (the reference bridge's `ipMasqBackend` is read as the same key).
+enum class BackendChoice { Auto, Iptables, Nftables };
 
 struct BridgePlan {
   std::string network;  // conf.name
@@ -30,8 +34,9 @@ struct BridgePlan {
   bool disable_container_interface = false;
   bool port_isolation = false;
   std::string ipam_type;           // "" = L2 only (`ipam: {}` or absent)
-  std::optional<std::string> mac;  // container MAC, "aa:bb:cc:dd:ee:ff"
+  std::optional<net::Mac> mac;  // container MAC (unicast)
   std::vector<cni::PortMapping> port_mappings;  // only with capabilities.portMappings
+  BackendChoice firewall_backend = BackendChoice::Auto;
 
   bool uses_vlans() const { return vlan != 0 || !vlan_trunk.empty(); }
   bool needs_nat() const { return ip_masq || !port_mappings.empty(); }

@@ -1,6 +1,5 @@
 #include "plugin/ipam_client.hpp"
 
-#include "ipam/ipam.hpp"
 #include "lib/cni/delegate.hpp"
 
 namespace tether::plugin {
@@ -17,10 +16,14 @@ cni::Request with_command(const cni::Request& req, cni::Command c) {
 
 }  // namespace
 
-cni::Result ipam_add(const BridgePlan& p, const cni::Request& req) {
-  if (p.ipam_type.empty()) return {};
-  if (in_process(p)) return ipam::cmd_add(req);
-  return cni::delegate_add(p.ipam_type, req);
+IpamAdd::IpamAdd(const BridgePlan& plan, const cni::Request& req) : plan_(plan), req_(req) {
+  if (in_process(plan)) in_process_ = ipam::prepare_add(req);
+}
+
+cni::Result IpamAdd::run() const {
+  if (plan_.ipam_type.empty()) return {};
+  if (in_process_) return ipam::run_add(*in_process_);
+  return cni::delegate_add(plan_.ipam_type, req_);
 }
 
 void ipam_del(const BridgePlan& p, const cni::Request& req) {

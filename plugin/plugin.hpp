@@ -1,7 +1,7 @@
 #pragma once
 // The bridge plugin's verbs. Each expects to run in the host netns (the one holding the bridge).
 #include <functional>
-#include <string_view>
+#include <memory>
 
 #include "lib/cni/skel.hpp"
 #include "lib/firewall/firewall.hpp"
@@ -10,15 +10,10 @@ namespace tether::plugin {
 
 // What the verbs need from outside, injectable for tests.
 struct Deps {
-  firewall::Firewall* firewall = nullptr;  // required
-  // Fault-injection seam: called after each completed ADD step with its name ("bridge", "veth",
-  // "ipam", "container", "gateway", "firewall"). A throw here fails the ADD at that point, so tests
-  // can assert that the rollback leaves nothing behind. Unset in production.
-  std::function<void(std::string_view step)> after_add_step;
+  // Makes firewall backend `b`; nullptr when this build has none. Called only by verbs that need
+  // one, after the config is read (production: plugin/firewall_select.hpp make_firewall).
+  std::function<std::unique_ptr<firewall::Firewall>(firewall::Backend b)> make_firewall;
 };
-
-// Steps in order, for tests that iterate over them.
-inline constexpr std::string_view kAddSteps[] = {"bridge", "veth", "ipam", "container", "gateway", "firewall"};
 
 cni::Result cmd_add(const cni::Request& req, const Deps& deps);
 void cmd_del(const cni::Request& req, const Deps& deps);

@@ -10,7 +10,7 @@ cni::PluginFuncs plugin_funcs(const Deps& deps) {
   f.check = [&deps](const cni::Request& r) { cmd_check(r, deps); };
   f.gc = [&deps](const cni::Request& r) { cmd_gc(r, deps); };
   f.status = [&deps](const cni::Request& r) { cmd_status(r, deps); };
-  f.about = "tether bridge plugin v0.1.0";
+  f.about = "CNI tether plugin v" TETHER_VERSION;
   return f;
 }
 

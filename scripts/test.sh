@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds tether and runs the whole test suite: unit tests (no root) and integration tests (root,
-# each inside throwaway network namespaces). Usage: scripts/test.sh [build-dir] [build-type]
+# Builds tether and runs the whole test suite: unit tests (no root), integration and fault-injection
+# tests (root, each inside throwaway network namespaces) and the end-to-end tests with real clients. Usage: scripts/test.sh [build-dir] [build-type]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}

@@ -1,6 +1,6 @@
 #pragma once
 // CNI_ARGS "K=V;K2=V2". Unknown keys are always accepted: runtimes send K8S_* keys and cnitool
-// passes CNI_ARGS raw, without IgnoreUnknown (see shared/reference/clients.md).
+// passes CNI_ARGS raw, without IgnoreUnknown.
 #include <map>
 #include <optional>
 #include <string>

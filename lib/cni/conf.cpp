@@ -7,6 +7,7 @@
 #include "lib/cni/json_field.hpp"
 #include "lib/cni/result_json.hpp"
 #include "lib/log/log.hpp"
+#include "lib/net/mac.hpp"
 
 namespace tether::cni {
 namespace {
@@ -79,20 +80,9 @@ Version version_of(const json& j, std::string& text) {
 
 // "aa:bb:cc:dd:ee:ff" or with '-', any case; returned lower-case with ':'.
 std::string normalize_mac(const std::string& text, const std::string& key) {
-  bool ok = text.size() == 17;
-  std::string out;
-  for (std::size_t i = 0; ok && i < 17; ++i) {
-    const char c = lower(text[i]);
-    if (i % 3 == 2) {
-      ok = (c == ':' || c == '-') && c == lower(text[2]);
-      out += ':';
-    } else {
-      ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-      out += c;
-    }
-  }
-  if (!ok) invalid_config(key, "value '" + text + "': not a MAC address (expected aa:bb:cc:dd:ee:ff)");
-  return out;
+  const auto mac = net::parse_mac(text);
+  if (!mac) invalid_config(key, "value '" + text + "': not a MAC address (expected aa:bb:cc:dd:ee:ff)");
+  return net::format_mac(*mac);
 }
 
 std::vector<std::string> ip_list(const json& obj, const std::string& path, const std::string& key) {
@@ -132,23 +122,21 @@ PortMapping parse_port_mapping(const json& o, const std::string& path) {
   if (!present) invalid_config(key_path(path, "containerPort"), "missing");
   std::string actual;
   if (find_ci(o, "protocol", actual) != nullptr) {
-    std::string proto = *get_string(o, path, actual);
-    for (char& c : proto) c = lower(c);
-    if (proto.empty()) proto = "tcp";
-    if (proto != "tcp" && proto != "udp" && proto != "sctp")
-      invalid_config(key_path(path, actual), "value '" + proto + "': must be tcp, udp or sctp");
-    pm.protocol = proto;
+    const std::string proto = *get_string(o, path, actual);
+    if (!proto.empty()) {  // "" = tcp
+      const auto p = net::parse_l4proto(proto);
+      if (!p) invalid_config(key_path(path, actual), "value '" + proto + "': must be tcp, udp or sctp");
+      pm.protocol = *p;
+    }
   }
   if (find_ci(o, "hostIP", actual) != nullptr) {
-    pm.host_ip = *get_string(o, path, actual);
-    if (!pm.host_ip.empty()) pm.host_ip = parse_ip_field(pm.host_ip, key_path(path, actual)).to_string();
+    const std::string text = *get_string(o, path, actual);
+    if (!text.empty()) {
+      const net::IpAddress ip = parse_ip_field(text, key_path(path, actual));
+      if (!ip.is_zero()) pm.host_ip = ip;  // 0.0.0.0 / :: mean every address
+    }
   }
   return pm;
-}
-
-std::string describe(const PortMapping& pm) {
-  return std::to_string(pm.host_port) + "/" + pm.protocol + " on " +
-         (pm.host_ip.empty() ? std::string("all addresses") : pm.host_ip);
 }
 
 // Two mappings of one host port and protocol whose host addresses overlap ("" = all) would be two
@@ -159,10 +147,10 @@ void check_port_conflicts(const std::vector<PortMapping>& pms, const std::string
       const PortMapping& a = pms[j];
       const PortMapping& b = pms[i];
       if (a.host_port != b.host_port || a.protocol != b.protocol) continue;
-      if (!a.host_ip.empty() && !b.host_ip.empty() && a.host_ip != b.host_ip) continue;
+      if (a.host_ip && b.host_ip && a.host_ip != b.host_ip) continue;
       const bool same = a == b;
-      invalid_config(idx(key, i), "hostPort " + describe(b) + (same ? " duplicates " : " conflicts with ") +
-                                      idx(key, j) + " (" + describe(a) + " -> containerPort " +
+      invalid_config(idx(key, i), "hostPort " + b.describe() + (same ? " duplicates " : " conflicts with ") +
+                                      idx(key, j) + " (" + a.describe() + " -> containerPort " +
                                       std::to_string(a.container_port) + ")");
     }
   }
@@ -214,12 +202,6 @@ void parse_capabilities(const json& j, NetConf& c) {
 }
 
 }  // namespace
-
-Version parse_version_only(std::string_view text) {
-  const json j = parse_object(text);
-  std::string ignored;
-  return version_of(j, ignored);
-}
 
 NetConf parse_netconf(std::string_view text) {
   NetConf c;

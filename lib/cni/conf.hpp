@@ -14,7 +14,5 @@ inline constexpr std::size_t kMaxStdinBytes = 4 * 1024 * 1024;  // larger stdin 
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
 NetConf parse_netconf(std::string_view text);
-// Just the version (for VERSION, which may get any stdin): 0.1.0 when absent; bad JSON → code 6.
-Version parse_version_only(std::string_view text);
 
 }  // namespace tether::cni

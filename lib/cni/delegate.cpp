@@ -33,8 +33,8 @@ bool is_executable_file(const std::string& path) {
 // The child's environment: ours, with the CNI_* variables taken from the request (so an injected
 // environment in tests and the real one behave the same) and CNI_COMMAND replaced.
 std::vector<std::string> child_env(Command cmd, const Env& env) {
-  static constexpr std::string_view kCniVars[] = {"CNI_COMMAND=", "CNI_CONTAINERID=", "CNI_NETNS=",
-                                                  "CNI_IFNAME=",  "CNI_ARGS=",        "CNI_PATH="};
+  static constexpr std::string_view kCniVars[] = {"CNI_COMMAND=", "CNI_CONTAINERID=", "CNI_NETNS=", "CNI_IFNAME=",
+                                                  "CNI_ARGS=",    "CNI_PATH=",        "TETHER_DELEGATED="};
   std::vector<std::string> out;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view var(*e);
@@ -43,6 +43,7 @@ std::vector<std::string> child_env(Command cmd, const Env& env) {
     if (!replaced) out.emplace_back(var);
   }
   out.push_back(std::string("CNI_COMMAND=") + command_name(cmd));
+  out.push_back(std::string(kDelegatedMarker) + "=1");
   const std::pair<const char*, const std::string*> vars[] = {{"CNI_CONTAINERID=", &env.container_id},
                                                              {"CNI_NETNS=", &env.netns},
                                                              {"CNI_IFNAME=", &env.ifname},
@@ -173,6 +174,9 @@ std::string trimmed(std::string s) {
 }
 
 ChildOutput delegate(Command cmd, const std::string& type, const Request& req) {
+  if (req.env.delegated)
+    invalid_config("ipam.type", "value '" + type + "': refusing to run it: this plugin was itself run as a delegate (" +
+                                    kDelegatedMarker + " is set), so the config's IPAM leads back here (a loop)");
   const std::string path = find_plugin(type, req.env.path);
   log::debug(std::string("delegating ") + command_name(cmd) + " to " + path);
   ChildOutput c = run_child(path, cmd, req);

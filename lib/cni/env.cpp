@@ -72,6 +72,7 @@ Env parse_env(const EnvLookup& lookup) {
   auto command = parse_command(*command_text);
   if (!command) fail(kInvalidEnv, "unknown CNI_COMMAND '" + *command_text + "'");
   env.command = *command;
+  env.delegated = lookup(kDelegatedMarker).has_value();
   if (env.command == Command::Version) return env;
 
   const bool attach = env.command == Command::Add || env.command == Command::Del || env.command == Command::Check;

@@ -20,7 +20,14 @@ struct Env {
   std::string ifname;        // ADD/DEL/CHECK
   std::string args;          // CNI_ARGS raw
   std::string path;          // CNI_PATH (':'-separated)
+  // kDelegatedMarker was set: this process was run as a delegated plugin by tether, so it must not
+  // delegate again (a config whose IPAM leads back to tether would otherwise recurse for ever).
+  bool delegated = false;
 };
+
+// Set (to "1") in the environment of every plugin tether delegates to. It passes through other
+// plugins, which hand their environment on, so any cycle back to tether is cut after one level.
+inline constexpr const char* kDelegatedMarker = "TETHER_DELEGATED";
 
 // Reads variables through `getenv_fn` (returns nullopt when unset) so tests can inject them.
 using EnvLookup = std::function<std::optional<std::string>(const char*)>;

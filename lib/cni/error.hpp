@@ -1,5 +1,5 @@
 #pragma once
-// CNI error codes (spec 1.1.0 §Error) and the throw helpers. All CNI failures are tether::Error
+// The throw helpers for CNI errors (codes: lib/util/error.hpp). All CNI failures are tether::Error
 // with one of these codes; cni::run_plugin turns them into {cniVersion, code, msg, details} on stdout.
 #include <string>
 
@@ -7,19 +7,7 @@
 
 namespace tether::cni {
 
-enum Code : int {
-  kIncompatibleVersion = 1,
-  kUnsupportedField = 2,
-  kUnknownContainer = 3,
-  kInvalidEnv = 4,
-  kIoFailure = 5,
-  kDecodeFailure = 6,
-  kInvalidConfig = 7,
-  kTryAgainLater = 11,
-  kNotAvailable = 50,
-  kLimitedConnectivity = 51,
-  kInternal = 999,
-};
+using enum ErrorCode;  // cni::kInvalidConfig etc.
 
 [[noreturn]] inline void fail(int code, const std::string& msg, const std::string& details = {}) {
   throw Error(msg, code, details);

@@ -195,10 +195,18 @@ std::string read_fd_all(int fd) {
 }  // namespace
 
 int run_plugin_main(const PluginFuncs& funcs) {
+  const char* cmd = std::getenv("CNI_COMMAND");
+  if ((cmd == nullptr || *cmd == '\0') && !funcs.about.empty()) {
+    // Run by hand, not by a runtime: say what this is, as the reference plugins do (on stderr).
+    std::string versions;
+    for (const auto& v : supported_version_strings()) versions += (versions.empty() ? "" : ", ") + v;
+    const std::string text = funcs.about + "\nCNI protocol versions supported: " + versions + "\n";
+    (void)!::write(STDERR_FILENO, text.data(), text.size());
+    return 0;
+  }
   // Read fd 0 directly (no iostream sync cost), then run the testable stream-based boundary.
   std::string data;
   try {
-    const char* cmd = std::getenv("CNI_COMMAND");
     const bool version = cmd != nullptr && std::string_view(cmd) == "VERSION";
     if (!version || stdin_ready_for_version()) data = read_fd_all(STDIN_FILENO);
   } catch (const Error& e) {

@@ -24,12 +24,13 @@ struct PluginFuncs {
   std::function<void(const Request&)> check;
   std::function<void(const Request&)> gc;
   std::function<void(const Request&)> status;
-  std::string about;  // e.g. "tether bridge plugin v0.1.0"
+  std::string about;  // e.g. "CNI tether plugin v0.1.0": printed when run without CNI_COMMAND
 };
 
 // Returns the process exit code (0 ok, 1 error).
 int run_plugin(const PluginFuncs& funcs, const EnvLookup& env, std::istream& in, std::ostream& out);
-// Convenience for main(): process env, std::cin, std::cout.
+// Convenience for main(): process env, std::cin, std::cout. Without CNI_COMMAND (run by hand),
+// prints `about` and the supported CNI versions on stderr and returns 0, as the reference plugins do.
 int run_plugin_main(const PluginFuncs& funcs);
 
 // VERSION's answer for a requested version string.

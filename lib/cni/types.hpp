@@ -11,6 +11,7 @@
 
 #include "lib/cni/version.hpp"
 #include "lib/net/ip.hpp"
+#include "lib/net/port_mapping.hpp"
 
 namespace tether::cni {
 
@@ -57,13 +58,7 @@ struct Result {
   bool operator==(const Result&) const = default;
 };
 
-struct PortMapping {
-  std::uint16_t host_port = 0;
-  std::uint16_t container_port = 0;
-  std::string protocol = "tcp";  // lower-cased: tcp | udp | sctp
-  std::string host_ip;           // "" = all addresses
-  bool operator==(const PortMapping&) const = default;
-};
+using PortMapping = net::PortMapping;  // validated when parsed (conf.cpp)
 
 struct Attachment {
   std::string container_id;
@@ -97,8 +92,10 @@ struct NetConf {
   } args;
 
   std::optional<Result> prev_result;  // converted up to 1.1.0
-  // GC: `cni.dev/valid-attachments`, else legacy `cni.dev/attachments`; nullopt when neither given.
-  std::optional<std::vector<Attachment>> valid_attachments;
+  // GC: `cni.dev/valid-attachments`, else legacy `cni.dev/attachments`. Neither given means none
+  // is valid: libcni's GCNetworkList(ctx, list, nil) (what `cnitool gc` sends) omits the key after
+  // DELing every cached attachment, and treats the missing list itself as "nothing is valid".
+  std::vector<Attachment> valid_attachments;
 
   std::string log_file;   // `logFile`
   std::string log_level;  // `logLevel`

@@ -72,6 +72,4 @@ std::optional<CommentTag> parse_attachment_comment(std::string_view comment) {
   return tag;
 }
 
-bool is_tether_comment(std::string_view comment) { return comment.compare(0, kTag.size(), kTag) == 0; }
-
 }  // namespace tether::firewall

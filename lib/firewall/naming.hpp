@@ -41,6 +41,5 @@ struct CommentTag {
 std::optional<CommentTag> parse_attachment_comment(std::string_view comment);
 // The network hash of a per-network rule's comment; nullopt for anything else.
 std::optional<std::string_view> parse_network_rule_comment(std::string_view comment);
-bool is_tether_comment(std::string_view comment);  // attachment, network or shared
 
 }  // namespace tether::firewall

@@ -1,5 +1,5 @@
 // Pure byte builder for x_tables entries (no libiptc calls, no syscalls). Layout facts, all
-// verified against the iptables 1.8.9 CLI (see ../shared/reference/libiptc-notes.md §4):
+// verified against the iptables 1.8.9 CLI (the integration tests check every rule with `iptables-legacy -C`):
 //   [ipt_entry 112 B | ip6t_entry 168 B][match]*[target], every part XT_ALIGN(32 + payload),
 //   everything zeroed, revisions = the highest both iptables 1.8.9 and the kernel know
 //   (DNAT 2, MARK 2, addrtype 1, mark 1, the rest 0), NAT ports in network order,
@@ -195,15 +195,6 @@ void fill_ip(const RuleSpec& spec, Ip& ip, std::uint8_t inv_src, std::uint8_t in
 }
 
 }  // namespace
-
-std::optional<Proto> parse_proto(const std::string& name) {
-  std::string n = name;
-  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (n == "tcp") return Proto::Tcp;
-  if (n == "udp") return Proto::Udp;
-  if (n == "sctp") return Proto::Sctp;
-  return std::nullopt;
-}
 
 const char* proto_name(Proto p) {
   switch (p) {

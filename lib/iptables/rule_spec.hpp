@@ -12,9 +12,9 @@
 
 namespace tether::iptables {
 
+// Values are the IANA numbers, as net::L4Proto's (policies convert with a cast).
 enum class Proto : std::uint8_t { Any = 0, Tcp = 6, Udp = 17, Sctp = 132 };
 
-std::optional<Proto> parse_proto(const std::string& name);  // "tcp"/"udp"/"sctp", case-insensitive
 const char* proto_name(Proto p);
 
 struct AddrMatch {

@@ -82,7 +82,7 @@ struct TableTxn::Impl {
   [[noreturn]] void fail(const std::string& op, int code = 0) const {
     const int err = errno;
     std::string msg = where() + ": " + op + ": " + ops->strerror(err) + " (errno " + std::to_string(err) + ")";
-    if (code == 0 && err == EAGAIN) code = 11;
+    if (code == 0 && err == EAGAIN) code = kTryAgainLater;
     throw Error(msg, code);
   }
   void mutate(const std::string& op, int rc) {
@@ -101,9 +101,6 @@ TableTxn::~TableTxn() {
   if (impl_ && impl_->handle != nullptr) impl_->ops->free(impl_->handle);  // discards staged changes
 }
 
-net::Family TableTxn::family() const noexcept { return impl_->family; }
-const std::string& TableTxn::table() const noexcept { return impl_->table; }
-bool TableTxn::dirty() const noexcept { return impl_->dirty; }
 
 bool TableTxn::is_chain(const std::string& chain) const { return impl_->ops->is_chain(chain.c_str(), impl_->handle) != 0; }
 

@@ -32,9 +32,6 @@ class TableTxn {
   TableTxn(const TableTxn&) = delete;
   TableTxn& operator=(const TableTxn&) = delete;
 
-  net::Family family() const noexcept;
-  const std::string& table() const noexcept;
-
   bool is_chain(const std::string& chain) const;
   void create_chain(const std::string& chain);
   void flush_chain(const std::string& chain);
@@ -48,7 +45,6 @@ class TableTxn {
   // Do not mutate the table from the callback: collect positions, then delete highest first.
   void for_each_rule(const std::string& chain, const std::function<void(const RuleRef&)>& fn) const;
 
-  bool dirty() const noexcept;
   // No-op when nothing was staged. Throws tether::Error: code 11 on EAGAIN (the table changed
   // under us: a writer that ignores the lock), else 999 with libiptc's reason.
   void commit();

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "lib/sys/unique_fd.hpp"
+#include "lib/sys/file_lock.hpp"
 
 namespace tether::iptables {
 
@@ -16,21 +16,17 @@ class XtablesLock {
  public:
   static constexpr std::chrono::milliseconds kDefaultTimeout{5000};
 
-  // Waits up to `timeout` (LOCK_NB + short sleeps). Throws tether::Error code 11 naming the path
-  // when another process holds it longer; SysError if the file cannot be opened.
+  // Waits up to `timeout`. Throws tether::Error code 11 (try again later) naming the path when
+  // another process holds it longer; SysError if the file cannot be opened.
   static XtablesLock acquire(std::chrono::milliseconds timeout = kDefaultTimeout);
   // One non-blocking attempt: nullopt when somebody else holds the lock.
   static std::optional<XtablesLock> try_acquire();
 
   static std::string path();  // $XTABLES_LOCKFILE or /run/xtables.lock
 
-  XtablesLock(XtablesLock&&) noexcept = default;
-  XtablesLock& operator=(XtablesLock&&) noexcept = default;
-  ~XtablesLock() = default;  // closing the fd releases the flock
-
  private:
-  explicit XtablesLock(sys::UniqueFd fd) : fd_(std::move(fd)) {}
-  sys::UniqueFd fd_;
+  explicit XtablesLock(sys::FileLock lock) : lock_(std::move(lock)) {}
+  sys::FileLock lock_;
 };
 
 }  // namespace tether::iptables

@@ -1,8 +1,8 @@
 #pragma once
 // Per-device IP settings through rtnetlink (IFLA_AF_SPEC, RTM_GETNETCONF) instead of /proc/sys.
 // Why: every /proc/sys/net/... open walks a dentry hash chain shared by all network namespaces
-// ("ipv4" under "net" exists once per netns), so on a node with 1,000 containers each sysctl
-// path costs ~0.5 ms; a netlink request costs the same with 1 or 1,000 namespaces.
+// ("ipv4" under "net" exists once per netns), so a sysctl path gets dearer with every container
+// on the node; a netlink request costs the same with 1 or 1,000 namespaces.
 #include <cstdint>
 #include <optional>
 

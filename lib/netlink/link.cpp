@@ -48,7 +48,7 @@ LinkInfo to_info(rtnl_link* l) {
     Mac m;
     const auto* b = static_cast<const std::uint8_t*>(nl_addr_get_binary_addr(a));
     std::copy(b, b + 6, m.begin());
-    info.mac = format_mac(m);
+    info.mac = net::format_mac(m);
   }
   unsigned flags = rtnl_link_get_flags(l);
   info.up = flags & IFF_UP;
@@ -90,30 +90,6 @@ std::string random_veth_name() {
 }
 
 }  // namespace
-
-std::string format_mac(const Mac& m) {
-  char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-  return buf;
-}
-
-std::optional<Mac> parse_mac(const std::string& text) {
-  if (text.size() != 17) return std::nullopt;
-  Mac m{};
-  for (std::size_t i = 0; i < 6; ++i) {
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    int hi = hex(text[i * 3]), lo = hex(text[i * 3 + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    if (i < 5 && text[i * 3 + 2] != ':' && text[i * 3 + 2] != '-') return std::nullopt;
-    m[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return m;
-}
 
 Mac random_mac() {
   Mac m;
@@ -260,12 +236,6 @@ void set_link_mtu(RtnlSocket& sk, int index, std::uint32_t mtu) {
   change_link(sk, index, ch.get(), "set mtu " + std::to_string(mtu) + " on link #" + std::to_string(index));
 }
 
-void set_link_mac(RtnlSocket& sk, int index, const Mac& mac) {
-  LinkPtr ch(rtnl_link_alloc());
-  AddrPtr a = mac_addr(mac);
-  rtnl_link_set_addr(ch.get(), a.get());
-  change_link(sk, index, ch.get(), "set mac " + format_mac(mac) + " on link #" + std::to_string(index));
-}
 
 namespace {
 bool delete_by(RtnlSocket& sk, rtnl_link* l, const std::string& what) {

@@ -9,15 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "lib/net/mac.hpp"
 #include "lib/netlink/socket.hpp"
 #include "lib/util/error.hpp"
 
 namespace tether::netlink {
 
-using Mac = std::array<std::uint8_t, 6>;
-std::string format_mac(const Mac& m);            // "aa:bb:cc:dd:ee:ff"
-std::optional<Mac> parse_mac(const std::string& text);  // unicast or not: caller validates
-Mac random_mac();                                // locally administered, unicast
+using net::Mac;
+Mac random_mac();  // locally administered, unicast
 
 struct LinkInfo {
   int index = 0;
@@ -77,7 +76,6 @@ VethPair create_veth(RtnlSocket& host, RtnlSocket& container, const VethSpec& sp
 void set_link_up(RtnlSocket& sk, int index, bool up = true);
 void set_link_promisc(RtnlSocket& sk, int index, bool on);
 void set_link_mtu(RtnlSocket& sk, int index, std::uint32_t mtu);
-void set_link_mac(RtnlSocket& sk, int index, const Mac& mac);
 
 // Missing (ENODEV, e.g. already gone with its netns) → false.
 bool delete_link(RtnlSocket& sk, const std::string& name);

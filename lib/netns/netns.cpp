@@ -17,8 +17,6 @@
 namespace tether::netns {
 namespace {
 
-constexpr int kInvalidEnv = 4;  // CNI code: the caller handed us a bad CNI_NETNS
-
 // nsfs (or procfs for /proc/<pid>/ns/net) alone is not enough: /proc/self/ns/mnt is nsfs and
 // /proc/version is procfs. NS_GET_NSTYPE (Linux 4.11) says which kind of namespace it is.
 bool is_netns_fd(int fd) {

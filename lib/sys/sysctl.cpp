@@ -52,10 +52,5 @@ std::optional<std::string> read_sysctl(const std::string& path) {
   return out;
 }
 
-void ensure_sysctl(const std::string& path, const std::string& value) {
-  auto cur = read_sysctl(path);
-  if (!cur) throw SysError("read sysctl '" + full_path(path) + "'", ENOENT);
-  if (*cur != value) write_sysctl(path, value);
-}
 
 }  // namespace tether::sys

@@ -13,7 +13,5 @@ void write_sysctl(const std::string& path, const std::string& value);
 bool write_sysctl_if_exists(const std::string& path, const std::string& value);
 // The value with trailing whitespace stripped; nullopt when the file does not exist.
 std::optional<std::string> read_sysctl(const std::string& path);
-// Writes only when the current value differs (saves a write on the hot path). Missing → throws.
-void ensure_sysctl(const std::string& path, const std::string& value);
 
 }  // namespace tether::sys

@@ -7,6 +7,21 @@
 
 namespace tether {
 
+// The CNI error codes (spec 1.1.0 §Error), for every layer: the boundary reports them as is.
+enum ErrorCode : int {
+  kIncompatibleVersion = 1,
+  kUnsupportedField = 2,
+  kUnknownContainer = 3,
+  kInvalidEnv = 4,
+  kIoFailure = 5,
+  kDecodeFailure = 6,
+  kInvalidConfig = 7,
+  kTryAgainLater = 11,
+  kNotAvailable = 50,
+  kLimitedConnectivity = 51,
+  kInternal = 999,
+};
+
 class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& msg, int code = 0, std::string details = {})

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "lib/firewall/nat_rules.hpp"
+#include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/firewall/naming.hpp"
 #include "lib/iptables/rule_spec.hpp"
 
@@ -19,7 +19,7 @@ firewall::NatPlan plan(bool dual, int mappings) {
   p.container_ips.push_back(*net::IpPrefix::parse("10.88.0.5/16"));
   if (dual) p.container_ips.push_back(*net::IpPrefix::parse("fd00:88::5/64"));
   for (int i = 0; i < mappings; ++i)
-    p.port_mappings.push_back({static_cast<std::uint16_t>(8080 + i), 80, i % 2 ? "udp" : "tcp", ""});
+    p.port_mappings.push_back({static_cast<std::uint16_t>(8080 + i), 80, i % 2 ? net::L4Proto::Udp : net::L4Proto::Tcp, {}});
   return p;
 }
 

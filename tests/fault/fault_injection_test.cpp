@@ -1,4 +1,4 @@
-// Issue 8: fail the N-th kernel or store operation of an ADD (fault::point, compiled in through
+// Fail the N-th kernel or store operation of an ADD (fault::point, compiled in through
 // TETHER_FAULT_SEAM), for every N, and check that the rollback leaves nothing: no veth, no
 // container interface, no lease, no TETHER rule, no bridge address that was not there before, no
 // bridge if this ADD created it. The ADD runs in process inside the fake host netns, with the real
@@ -19,6 +19,7 @@
 #include "lib/netns/netns.hpp"
 #include "lib/util/error.hpp"
 #include "lib/util/fault.hpp"
+#include "plugin/firewall_plan.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::testing {
@@ -57,7 +58,6 @@ class FaultInjectionTest : public NetnsTest {
     if (IsSkipped()) return;
     data_dir_ = temp_dir();
     host_ns_.emplace(netns::Netns::open(host().path()));
-    fw_ = firewall::make_iptables_firewall();
     fault::disarm();
   }
   void TearDown() override {
@@ -73,6 +73,7 @@ class FaultInjectionTest : public NetnsTest {
               {"bridge", kBridge},
               {"isDefaultGateway", true},
               {"ipMasq", true},
+              {"firewallBackend", "iptables"},
               {"hairpinMode", true},
               {"portIsolation", true},
               {"capabilities", {{"portMappings", true}}},
@@ -86,7 +87,7 @@ class FaultInjectionTest : public NetnsTest {
   }
   plugin::Deps deps() {
     plugin::Deps d;
-    d.firewall = fw_.get();
+    d.make_firewall = plugin::make_firewall;
     return d;
   }
   cni::Result add(const std::string& id, TestNetns& ctr, int host_port) {
@@ -170,7 +171,6 @@ class FaultInjectionTest : public NetnsTest {
 
   std::string data_dir_;
   std::optional<netns::Netns> host_ns_;
-  std::unique_ptr<firewall::Firewall> fw_;
 };
 
 TEST_F(FaultInjectionTest, EveryOperationOnNewBridgeLeavesNothing) {
@@ -207,6 +207,34 @@ TEST_F(FaultInjectionTest, EveryOperationOnSharedBridgeKeepsOthers) {
   del("keeper", a, 30001);
   EXPECT_EQ(leases(), 0u);
   EXPECT_TRUE(tether_rules().empty()) << join(tether_rules());
+}
+
+// Another ADD created the bridge, failed, and removed it again right after we adopted it: the veth
+// request then names a master that is gone. The ADD must ensure the bridge again and succeed.
+TEST_F(FaultInjectionTest, BridgeRemovedByRacingRollbackIsEnsuredAgain) {
+  TestNetns& ctr = add_container();
+  const std::string host_name = host().name();
+  bool removed = false;
+  fault::observe([&](const char* op) {
+    if (!removed && std::string_view(op) == "netlink: add veth") {
+      removed = true;
+      ASSERT_EQ(shell("ip -n " + host_name + " link del " + kBridge), 0);
+    }
+  });
+  cni::Result r;
+  try {
+    r = add("race", ctr, 30998);
+  } catch (...) {
+    fault::observe({});
+    throw;
+  }
+  fault::observe({});
+  ASSERT_TRUE(removed) << "the seam never reached the veth request";
+  std::string out;
+  host().exec(std::string("ip -j link show master ") + kBridge, &out);
+  EXPECT_THAT(out, HasSubstr(r.interfaces[1].name));
+  EXPECT_EQ(ctr.exec("ping -c1 -W2 10.77.0.1", &out), 0) << out;
+  del("race", ctr, 30998);
 }
 
 }  // namespace

@@ -8,11 +8,6 @@
 
 namespace tether::fuzz {
 
-inline bool canonical_ip(const std::string& text) {
-  auto a = net::IpAddress::parse(text);
-  return a && a->to_string() == text;
-}
-
 inline bool normalized_mac(const std::string& mac) {
   if (mac.size() != 17) return false;
   for (std::size_t i = 0; i < mac.size(); ++i) {
@@ -32,13 +27,14 @@ inline void check_netconf(const cni::NetConf& c) {
     expect(t->get<std::string>().find('/') == std::string::npos, "accepted an ipam.type with '/'");
   for (const auto& pm : c.runtime_config.port_mappings) {
     expect(pm.host_port >= 1 && pm.container_port >= 1, "port 0 accepted");
-    expect(pm.protocol == "tcp" || pm.protocol == "udp" || pm.protocol == "sctp", "bad protocol", pm.protocol);
-    expect(pm.host_ip.empty() || canonical_ip(pm.host_ip), "hostIP not canonical", pm.host_ip);
+    expect(pm.protocol == net::L4Proto::Tcp || pm.protocol == net::L4Proto::Udp || pm.protocol == net::L4Proto::Sctp,
+           "bad protocol", std::to_string(static_cast<int>(pm.protocol)));
+    expect(!pm.host_ip || !pm.host_ip->is_zero(), "hostIP 0.0.0.0/:: not normalised to 'all'", pm.describe());
   }
   const auto& pms = c.runtime_config.port_mappings;
   for (std::size_t i = 0; i < pms.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
-      const bool overlap = pms[i].host_ip.empty() || pms[j].host_ip.empty() || pms[i].host_ip == pms[j].host_ip;
+      const bool overlap = !pms[i].host_ip || !pms[j].host_ip || pms[i].host_ip == pms[j].host_ip;
       expect(!(overlap && pms[i].host_port == pms[j].host_port && pms[i].protocol == pms[j].protocol),
              "conflicting port mappings accepted", std::to_string(pms[i].host_port));
     }

@@ -312,14 +312,33 @@ TEST_F(BridgePluginTest, NetnsThatIsNotANamespace) {
   EXPECT_FALSE(has_link(host(), kBridge));
 }
 
-TEST_F(BridgePluginTest, InvalidConfigIsCode7BeforeAnySyscall) {
+// Plan, then apply: a config that ADD refuses is refused before the first change to the host, not
+// rolled back after it. ip monitor in the host netns must see nothing at all.
+TEST_F(BridgePluginTest, InvalidConfigIsCode7BeforeAnyChange) {
   TestNetns& ctr = add_container();
-  PluginRun r = call("ADD", "c1", ctr.path(), conf("1.0.0", {{"mtu", 70000}}));
-  EXPECT_NE(r.exit_code, 0);
-  json err = json::parse(r.out);
-  EXPECT_EQ(err["code"], 7);
-  EXPECT_THAT(err["msg"].get<std::string>(), HasSubstr("mtu"));
-  EXPECT_FALSE(has_link(host(), kBridge));
+  const std::pair<json, const char*> cases[] = {
+      {{{"mtu", 70000}}, "mtu"},
+      {{{"ipam", ipam(R"([[{"subnet":"10.77.0.0/33"}]])")}}, "ipam.ranges"},  // in-process IPAM's own config
+      {{{"ipam", ipam(R"([[{"subnet":"10.77.0.0/24","gateway":"10.78.0.1"}]])")}}, "gateway"},
+      {{{"firewallBackend", "pf"}, {"ipMasq", true}}, "firewallBackend"},
+      {{{"ipam", {{"type", "tether"}}}}, "ipam.type"},
+  };
+  for (const auto& [extra, key] : cases) {
+    SCOPED_TRACE(extra.dump());
+    NetlinkMonitor monitor(host());
+    PluginRun r = call("ADD", "c1", ctr.path(), conf("1.0.0", extra));
+    const std::vector<std::string> changes = monitor.stop();
+    EXPECT_NE(r.exit_code, 0);
+    json err = json::parse(r.out);
+    EXPECT_EQ(err["code"], 7);
+    EXPECT_THAT(err["msg"].get<std::string>(), HasSubstr(key));
+    EXPECT_THAT(changes, ::testing::IsEmpty()) << "the ADD changed the host before refusing";
+  }
+  // The monitor does see an ADD's changes (this test could fail).
+  NetlinkMonitor monitor(host());
+  add_ok(ctr, "c1", conf("1.0.0"));
+  EXPECT_THAT(monitor.stop(), ::testing::Contains(HasSubstr(kBridge)));
+  del_ok("c1", ctr.path(), conf("1.0.0"));
 }
 
 // ---- keys ----

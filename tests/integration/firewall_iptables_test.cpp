@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "fixture/netns_fixture.hpp"
-#include "lib/firewall/firewall.hpp"
-#include "lib/firewall/nat_rules.hpp"
+#include "lib/fw_iptables/iptables_firewall.hpp"
+#include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/firewall/naming.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/util/error.hpp"
@@ -121,7 +121,7 @@ class FirewallIptablesTest : public NetnsTest {
 };
 
 const std::vector<PortMapping> kMaps = {
-    {8080, 80, "tcp", ""}, {5353, 53, "udp", "10.1.1.1"}, {9000, 9001, "sctp", ""}, {8443, 443, "tcp", "fd01::1"}};
+    {8080, 80, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, net::IpAddress::parse("10.1.1.1")}, {9000, 9001, net::L4Proto::Sctp, {}}, {8443, 443, net::L4Proto::Tcp, net::IpAddress::parse("fd01::1")}};
 
 TEST_F(FirewallIptablesTest, AddWritesExactRulesTheCliRecognises) {
   const NatPlan p = plan("ctr-a", {"10.77.0.2/24", "fd77::2/64"}, true, kMaps);
@@ -144,7 +144,7 @@ TEST_F(FirewallIptablesTest, AddWritesExactRulesTheCliRecognises) {
 
 TEST_F(FirewallIptablesTest, AddAgainReplacesAndDelRemovesEverything) {
   const NatPlan a = plan("ctr-a", {"10.77.0.2/24", "fd77::2/64"}, true, kMaps);
-  const NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true, {{8081, 80, "tcp", ""}});
+  const NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true, {{8081, 80, net::L4Proto::Tcp, {}}});
   in_host([&] {
     fw_->add(a);
     fw_->add(a);  // same key again: replaced, not duplicated
@@ -189,7 +189,7 @@ TEST_F(FirewallIptablesTest, IdleCallsDoNotCreateTables) {
 }
 
 TEST_F(FirewallIptablesTest, CheckNamesTheMissingRule) {
-  const NatPlan p = plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, "tcp", ""}});
+  const NatPlan p = plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}});
   in_host([&] { fw_->add(p); });
   std::string masq;
   for (const auto& l : tether_lines())
@@ -214,8 +214,8 @@ TEST_F(FirewallIptablesTest, CheckNamesTheMissingRule) {
 }
 
 TEST_F(FirewallIptablesTest, GcRemovesOnlyInvalidAttachmentsOfTheNetwork) {
-  const NatPlan a = plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, "tcp", ""}});
-  const NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true, {{8081, 80, "udp", ""}});
+  const NatPlan a = plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}});
+  const NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true, {{8081, 80, net::L4Proto::Udp, {}}});
   const NatPlan c = plan("ctr-c", {"fd77::4/64"}, true, {});
   const NatPlan other = plan("ctr-b", {"10.78.0.3/24"}, true, {}, "net2");  // same cid, other network
   in_host([&] {
@@ -235,7 +235,7 @@ TEST_F(FirewallIptablesTest, ForeignRulesInBuiltinChainsSurvive) {
                         &out),
             0)
       << out;
-  const NatPlan p = plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, "tcp", ""}});
+  const NatPlan p = plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}});
   in_host([&] {
     fw_->add(p);
     fw_->del(p.key);
@@ -271,7 +271,7 @@ TEST_F(FirewallIptablesTest, BusyLockFailsWithCode11AfterBoundedWait) {
 }
 
 TEST_F(FirewallIptablesTest, DelOfAnUnknownKeyDoesNotQueueBehindABusyLock) {
-  const NatPlan p = plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, "tcp", ""}});
+  const NatPlan p = plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}});
   in_host([&] { fw_->add(p); });
   const int fd = ::open(lock_path_.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
   ASSERT_GE(fd, 0);

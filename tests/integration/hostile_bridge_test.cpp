@@ -141,7 +141,8 @@ TEST_F(HostileBridgeTest, DelSucceedsForAConfigAddRefused) {
   for (const auto& [patch, key] : std::vector<std::pair<std::string, std::string>>{
            {R"({"macspoofchk":true})", "macspoofchk"},
            {R"({"vlan":100})", "vlan"},  // with the base config's isGateway
-           {R"({"ipMasqBackend":"nftables"})", "ipMasqBackend"},
+           {R"({"ipMasqBackend":"pf"})", "ipMasqBackend"},
+           {R"({"ipam":{"type":"tether"}})", "ipam.type"},
            {R"({"runtimeConfig":{"mac":"01:00:5e:00:00:01"}})", "runtimeConfig.mac"}}) {
     SCOPED_TRACE(patch);
     expect_rejected(patch, 7, key);

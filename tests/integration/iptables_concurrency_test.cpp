@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "fixture/netns_fixture.hpp"
-#include "lib/firewall/firewall.hpp"
+#include "lib/fw_iptables/iptables_firewall.hpp"
 #include "lib/netns/netns.hpp"
 
 extern char** environ;
@@ -34,7 +34,7 @@ NatPlan worker_plan(int i) {
   p.key = {"concnet", "ctr-" + std::to_string(i), "eth0"};
   p.ip_masq = true;
   p.container_ips = {*net::IpPrefix::parse("10.60.0." + std::to_string(i + 2) + "/24")};
-  if (publishes(i)) p.port_mappings = {{static_cast<std::uint16_t>(20000 + i), 80, "tcp", ""}};
+  if (publishes(i)) p.port_mappings = {{static_cast<std::uint16_t>(20000 + i), 80, net::L4Proto::Tcp, {}}};
   return p;
 }
 

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "fixture/netns_fixture.hpp"
-#include "lib/firewall/firewall.hpp"
+#include "lib/fw_iptables/iptables_firewall.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/sys/unique_fd.hpp"
 
@@ -154,7 +154,7 @@ class NatTrafficTest : public NetnsTest {
     plan_.key = {"trafficnet", "ctr-traffic", "eth0"};
     plan_.ip_masq = true;
     plan_.container_ips = {*net::IpPrefix::parse("10.77.0.2/24"), *net::IpPrefix::parse("fd77::2/64")};
-    plan_.port_mappings = {{8080, 80, "tcp", ""}, {5353, 53, "udp", ""}};
+    plan_.port_mappings = {{8080, 80, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}};
   }
   void TearDown() override {
     ::unsetenv("XTABLES_LOCKFILE");
@@ -241,7 +241,7 @@ TEST_F(NatTrafficTest, NeighbourOnTheSameBridgeReachesAPublishedPort) {
   NatPlan pb;
   pb.key = {"bridgenet", "ctr-b", "eth0"};
   pb.container_ips = {*net::IpPrefix::parse("10.66.0.3/24")};
-  pb.port_mappings = {{8090, 80, "tcp", ""}};
+  pb.port_mappings = {{8090, 80, net::L4Proto::Tcp, {}}};
   in_host([&] { fw_->add(pb); });
   EXPECT_EQ(tcp_exchange(b, 80, a, "10.88.0.1", 8090), "10.66.0.1");
   EXPECT_EQ(tcp_exchange(b, 80, a, "10.66.0.1", 8090), "10.66.0.1");
@@ -251,7 +251,7 @@ TEST_F(NatTrafficTest, NeighbourOnTheSameBridgeReachesAPublishedPort) {
 
 TEST_F(NatTrafficTest, HostIpLimitsTheMappingToThatAddress) {
   sh(host(), "ip addr add 10.88.0.9/24 dev tvo0");
-  plan_.port_mappings = {{8081, 80, "tcp", "10.88.0.9"}};
+  plan_.port_mappings = {{8081, 80, net::L4Proto::Tcp, net::IpAddress::parse("10.88.0.9")}};
   in_host([&] { fw_->add(plan_); });
   EXPECT_EQ(tcp_exchange(*ctr_, 80, *out_, "10.88.0.9", 8081), "10.88.0.2");
   EXPECT_EQ(tcp_exchange(*ctr_, 80, *out_, "10.88.0.1", 8081).rfind("error:", 0), 0u);  // other address: closed
@@ -259,7 +259,7 @@ TEST_F(NatTrafficTest, HostIpLimitsTheMappingToThatAddress) {
 }
 
 TEST_F(NatTrafficTest, RemappedUdpPortTakesEffectForAnExistingFlow) {
-  plan_.port_mappings = {{5353, 53, "udp", ""}};
+  plan_.port_mappings = {{5353, 53, net::L4Proto::Udp, {}}};
   in_host([&] { fw_->add(plan_); });
   UniqueFd srv53 = server(*ctr_, AF_INET, SOCK_DGRAM, 53);
   UniqueFd srv54 = server(*ctr_, AF_INET, SOCK_DGRAM, 54);
@@ -268,7 +268,7 @@ TEST_F(NatTrafficTest, RemappedUdpPortTakesEffectForAnExistingFlow) {
 
   // Re-point the host port. Without the conntrack cleanup the live UDP entry would keep sending
   // this flow to :53 until it expires.
-  plan_.port_mappings = {{5353, 54, "udp", ""}};
+  plan_.port_mappings = {{5353, 54, net::L4Proto::Udp, {}}};
   in_host([&] { fw_->add(plan_); });
   EXPECT_EQ(udp_exchange(srv54.get(), cli.get(), "10.88.0.1", 5353), "10.88.0.2");
   EXPECT_FALSE(readable(srv53.get(), 100));

@@ -171,7 +171,7 @@ TEST_F(NetlinkTest, VethOneRequestAndClashes) {
   spec.container_netns_fd = ctr_ns.fd();
   spec.master = br.link.index;
   spec.mtu = 1300;
-  spec.container_mac = netlink::parse_mac("0a:58:0a:00:00:07");
+  spec.container_mac = net::parse_mac("0a:58:0a:00:00:07");
   auto pair = netlink::create_veth(hs(), cs, spec);
   EXPECT_THAT(pair.host.name, ::testing::MatchesRegex("veth[0-9a-f]{8}"));
   EXPECT_EQ(pair.host.master, br.link.index);

@@ -29,7 +29,7 @@ class CniDelegate : public ::testing::Test {
     // Records its stdin and CNI_* env next to itself, then answers per verb.
     write_plugin("fake-ok", R"(d=$(dirname "$0")
 cat > "$d/stdin.$CNI_COMMAND"
-env | grep -e '^CNI_' -e '^TETHER_DELEGATE_MARKER=' | sort > "$d/env.$CNI_COMMAND"
+env | grep -e '^CNI_' -e '^TETHER_' | sort > "$d/env.$CNI_COMMAND"
 echo "fake-ok stderr line" >&2
 if [ "$CNI_COMMAND" = ADD ]; then
   printf '%s' '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.0.0.7/24","gateway":"10.0.0.1"}],"routes":[{"dst":"0.0.0.0/0"}],"dns":{"nameservers":["10.0.0.1"]}}'
@@ -124,7 +124,7 @@ TEST_F(CniDelegate, AddPassesStdinAndEnvAndParsesResult) {
   const std::string env = slurp("env.ADD");
   for (const std::string& line : std::vector<std::string>{"CNI_COMMAND=ADD\n", "CNI_CONTAINERID=ctr-9\n", "CNI_NETNS=/var/run/netns/ctr-9\n", "CNI_IFNAME=eth1\n",
         "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAME=x\n", "CNI_PATH=" + other_ + ":" + dir_ + "\n",
-        "TETHER_DELEGATE_MARKER=inherited\n"}) {
+        "TETHER_DELEGATE_MARKER=inherited\n", "TETHER_DELEGATED=1\n"}) {
     EXPECT_NE(env.find(line), std::string::npos) << "missing " << line << " in\n" << env;
   }
   EXPECT_EQ(env.find("CNI_COMMAND=VERSION"), std::string::npos) << env;
@@ -178,6 +178,22 @@ TEST_F(CniDelegate, BadAddOutput) {
   const Error shape = catch_error([&] { (void)delegate_add("fake-badshape", request()); });
   EXPECT_EQ(shape.code(), kInvalidConfig);
   EXPECT_NE(std::string(shape.what()).find("fake-badshape"), std::string::npos) << shape.what();
+}
+
+// A plugin run as a delegate (the marker set) never delegates again: any config whose IPAM leads
+// back to tether stops after one level instead of forking without bound.
+TEST_F(CniDelegate, ADelegateDoesNotDelegateAgain) {
+  Request req = request();
+  req.env.delegated = true;
+  for (auto fn : {+[](const Request& r) { (void)delegate_add("fake-ok", r); },
+                  +[](const Request& r) { delegate_del("fake-ok", r); }}) {
+    const Error e = catch_error([&] { fn(req); });
+    EXPECT_EQ(e.code(), kInvalidConfig);
+    EXPECT_NE(std::string(e.what()).find("ipam.type"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("TETHER_DELEGATED"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/env.ADD")) << "the delegate ran";
+  EXPECT_FALSE(fs::exists(dir_ + "/env.DEL")) << "the delegate ran";
 }
 
 TEST_F(CniDelegate, NotFoundIsCode7) {

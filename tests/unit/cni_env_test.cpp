@@ -54,6 +54,10 @@ TEST(CniEnv, FullAddEnvParses) {
   EXPECT_EQ(e.ifname, "eth0");
   EXPECT_EQ(e.args, "IgnoreUnknown=1");
   EXPECT_EQ(e.path, "/opt/cni/bin");
+  EXPECT_FALSE(e.delegated);
+  auto vars = full_env("DEL");
+  vars["TETHER_DELEGATED"] = "1";
+  EXPECT_TRUE(parse_env(lookup_of(vars)).delegated);
 }
 
 TEST(CniEnv, MissingCommandIsCode4) {

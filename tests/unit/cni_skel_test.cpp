@@ -207,8 +207,7 @@ TEST_F(CniSkel, GcReceivesValidAttachments) {
                 R"({"cniVersion":"1.1.0","name":"net1","cni.dev/valid-attachments":[{"containerID":"a","ifname":"eth0"}]})")
                 .rc,
             0);
-  ASSERT_TRUE(last_.conf.valid_attachments);
-  EXPECT_EQ(last_.conf.valid_attachments->size(), 1u);
+  EXPECT_EQ(last_.conf.valid_attachments.size(), 1u);
   EXPECT_EQ(last_.env.path, "/x");
 }
 

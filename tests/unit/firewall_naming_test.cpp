@@ -39,7 +39,6 @@ TEST(FirewallNaming, CommentNamesNetworkContainerAndIfname) {
   EXPECT_EQ(tag->network_hash, network_hash("mynet"));
   EXPECT_EQ(tag->attachment_hash, attachment_hash(k));
   EXPECT_EQ(tag->readable, "net=mynet id=c0ffee if=eth0");
-  EXPECT_TRUE(is_tether_comment(c));
 }
 
 TEST(FirewallNaming, LongIdsAreTruncatedButIdentityIsKept) {
@@ -64,7 +63,6 @@ TEST(FirewallNaming, NetworkRuleComment) {
 TEST(FirewallNaming, RejectsForeignAndSharedComments) {
   EXPECT_FALSE(parse_attachment_comment("name: \"net\" id: \"abc\""));
   EXPECT_FALSE(parse_attachment_comment(shared_comment("hostports")));
-  EXPECT_TRUE(is_tether_comment(shared_comment("hostports")));
   EXPECT_FALSE(parse_attachment_comment("tether:0123456789abcdeX:0123456789abcdef"));
   EXPECT_FALSE(parse_attachment_comment("tether:0123456789abcdef:0123456789abcdefX"));
   EXPECT_TRUE(parse_attachment_comment("tether:0123456789abcdef:0123456789abcdef"));

@@ -1,4 +1,4 @@
-// Regression (issue 8, crash consistency): a tether-ipam killed while rewriting the lease index
+// Regression (crash consistency): a tether-ipam killed while rewriting the lease index
 // snapshot (between creating the temp file and renaming it) left `.tether-index/.tether-tmp.*`
 // behind for good; nothing ever removed it. The crash also leaves the index stale, and the rebuild
 // that follows must sweep it, without touching the index files themselves.

@@ -1,6 +1,5 @@
 // Byte layouts of the rules tether hands to libiptc. Offsets and sizes are the ones the iptables
-// 1.8.9 CLI produces (../shared/reference/libiptc-notes.md §4); the integration tests check the
-// same bytes against `iptables-legacy -C`.
+// 1.8.9 CLI produces; the integration tests check the same bytes against `iptables-legacy -C`.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <linux/netfilter/nf_nat.h>
@@ -190,6 +189,10 @@ TEST(RuleBuilder, MarkTargetAndMatch) {
   EXPECT_EQ(mask, 0x2000u);
 }
 
+// GCC 12 reports a -Wmaybe-uninitialized false positive inside std::string for the optional
+// IfaceMatch assignments below (GCC bug 105562 family).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 TEST(RuleBuilder, InterfaceMasks) {
   RuleSpec s;
   s.in = IfaceMatch{"eth0"};
@@ -204,6 +207,7 @@ TEST(RuleBuilder, InterfaceMasks) {
   EXPECT_EQ(e->ip.outiface_mask[4], 0);
   EXPECT_EQ(e->ip.invflags, IPT_INV_VIA_OUT);
 }
+#pragma GCC diagnostic pop
 
 TEST(RuleBuilder, RejectsInconsistentSpecs) {
   RuleSpec s;
@@ -268,13 +272,6 @@ TEST(RuleParse, RoundTripsCommentProtoAndPort) {
   EXPECT_FALSE(p6.comment);
   EXPECT_EQ(p6.proto, IPPROTO_UDP);
   EXPECT_EQ(p6.dport.value_or(0), 5353);
-}
-
-TEST(RuleSpecProto, ParsesCaseInsensitively) {
-  EXPECT_EQ(parse_proto("TCP"), Proto::Tcp);
-  EXPECT_EQ(parse_proto("Udp"), Proto::Udp);
-  EXPECT_EQ(parse_proto("sctp"), Proto::Sctp);
-  EXPECT_FALSE(parse_proto("icmp"));
 }
 
 }  // namespace

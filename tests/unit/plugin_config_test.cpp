@@ -137,12 +137,37 @@ TEST(PluginConfig, BridgeName) {
 TEST(PluginConfig, UnsupportedFeaturesRefused) {
   expect_invalid(R"(,"macspoofchk":true)", {"macspoofchk", "nftables"});
   EXPECT_NO_THROW(build_bridge_plan(request(R"(,"macspoofchk":false)")));
-  expect_invalid(R"(,"ipMasqBackend":"nftables")", {"ipMasqBackend", "nftables"});
+}
+
+TEST(PluginConfig, FirewallBackendKeys) {
+  EXPECT_EQ(build_bridge_plan(request("")).firewall_backend, BackendChoice::Auto);
+  EXPECT_EQ(build_bridge_plan(request(R"(,"firewallBackend":"nftables")")).firewall_backend, BackendChoice::Nftables);
+  EXPECT_EQ(build_bridge_plan(request(R"(,"firewallBackend":"iptables")")).firewall_backend, BackendChoice::Iptables);
+  // The reference bridge's key names the same setting.
+  EXPECT_EQ(build_bridge_plan(request(R"(,"ipMasqBackend":"nftables")")).firewall_backend, BackendChoice::Nftables);
+  EXPECT_EQ(build_bridge_plan(request(R"(,"ipMasqBackend":"iptables","firewallBackend":"iptables")")).firewall_backend,
+            BackendChoice::Iptables);
+  expect_invalid(R"(,"firewallBackend":"pf")", {"firewallBackend", "'pf'", "auto", "nftables"});
+  expect_invalid(R"(,"ipMasqBackend":"ebtables")", {"ipMasqBackend", "ebtables"});
+  expect_invalid(R"(,"firewallBackend":"nftables","ipMasqBackend":"iptables")",
+                 {"firewallBackend", "nftables", "ipMasqBackend", "iptables"});
+  expect_invalid(R"(,"firewallBackend":1)", {"firewallBackend"});
+}
+
+TEST(PluginConfig, IpamTypeNamingThePluginItselfIsRefused) {
+  expect_invalid(R"(,"ipam":{"type":"tether"})", {"ipam.type", "tether-ipam"});
+  // The conf's own type counts too (a renamed binary).
+  const std::string renamed = R"({"cniVersion":"1.0.0","name":"net1","type":"mybridge","ipam":{"type":"mybridge"}})";
+  cni::Request req;
+  req.conf = cni::parse_netconf(renamed);
+  EXPECT_ANY_THROW(build_bridge_plan(req));
+  EXPECT_EQ(build_bridge_plan(req, PlanUse::Teardown).ipam_type, "") << "DEL/GC call no IPAM for it";
 }
 
 // What ADD refuses it never built, so the runtime's DEL (and GC) of that config must still run.
 TEST(PluginConfig, TeardownPlanSkipsWhatOnlyAddRefuses) {
-  for (const char* extra : {R"(,"macspoofchk":true)", R"(,"vlan":100,"isGateway":true)", R"(,"ipMasqBackend":"nftables")",
+  for (const char* extra : {R"(,"macspoofchk":true)", R"(,"vlan":100,"isGateway":true)", R"(,"firewallBackend":"pf")",
+                            R"(,"ipam":{"type":"tether"})",
                             R"(,"hairpinMode":true,"promiscMode":true)", R"(,"mtu":67)",
                             R"(,"disableContainerInterface":true,"ipam":{"type":"tether-ipam"})",
                             R"(,"runtimeConfig":{"mac":"01:00:5e:00:00:01"})"}) {
@@ -167,14 +192,14 @@ TEST(PluginConfig, BooleansTypeChecked) {
 
 TEST(PluginConfig, MacPrecedenceLaterWins) {
   const std::string args = "IgnoreUnknown=1;MAC=0a:00:00:00:00:01";
-  EXPECT_EQ(build_bridge_plan(request("", args)).mac, "0a:00:00:00:00:01");
+  EXPECT_EQ(build_bridge_plan(request("", args)).mac, net::parse_mac("0a:00:00:00:00:01"));
   EXPECT_EQ(build_bridge_plan(request(R"(,"args":{"cni":{"mac":"0a:00:00:00:00:02"}})", args)).mac,
-            "0a:00:00:00:00:02");
+            net::parse_mac("0a:00:00:00:00:02"));
   EXPECT_EQ(build_bridge_plan(request(R"(,"args":{"cni":{"mac":"0a:00:00:00:00:02"}},
                                         "runtimeConfig":{"mac":"0A:00:00:00:00:03"})",
                                       args))
                 .mac,
-            "0a:00:00:00:00:03");
+            net::parse_mac("0a:00:00:00:00:03"));
 }
 
 TEST(PluginConfig, MacValidated) {
@@ -197,12 +222,17 @@ TEST(PluginConfig, PortMappingsOnlyWithCapability) {
 }
 
 TEST(PluginMac, ParseAndFormat) {
-  auto m = netlink::parse_mac("0A:1b:2C:3d:4E:5f");
+  auto m = net::parse_mac("0A:1b:2C:3d:4E:5f");
   ASSERT_TRUE(m);
-  EXPECT_EQ(netlink::format_mac(*m), "0a:1b:2c:3d:4e:5f");
-  EXPECT_FALSE(netlink::parse_mac("0a:1b:2c:3d:4e"));
-  EXPECT_FALSE(netlink::parse_mac("0a:1b:2c:3d:4e:5g"));
-  EXPECT_FALSE(netlink::parse_mac("0a:1b:2c:3d:4e:5f:00"));
+  EXPECT_EQ(net::format_mac(*m), "0a:1b:2c:3d:4e:5f");
+  EXPECT_EQ(net::parse_mac("0a-1b-2c-3d-4e-5f"), m);
+  EXPECT_FALSE(net::parse_mac("0a:1b:2c:3d:4e"));
+  EXPECT_FALSE(net::parse_mac("0a:1b:2c:3d:4e:5g"));
+  EXPECT_FALSE(net::parse_mac("0a:1b:2c:3d:4e:5f:00"));
+  EXPECT_FALSE(net::parse_mac("0a:1b-2c:3d:4e:5f")) << "one separator throughout";
+  EXPECT_TRUE(net::same_mac("0A-1B-2C-3D-4E-5F", "0a:1b:2c:3d:4e:5f"));
+  EXPECT_FALSE(net::same_mac("0a:1b:2c:3d:4e:5f", "0a:1b:2c:3d:4e:50"));
+  EXPECT_FALSE(net::same_mac("", ""));
   for (int i = 0; i < 32; ++i) {
     auto r = netlink::random_mac();
     EXPECT_EQ(r[0] & 0x01, 0) << "unicast";

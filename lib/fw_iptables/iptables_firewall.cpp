@@ -33,7 +33,7 @@
 // table into the kernel and back on every commit, so ADD cost grows with table bytes. A chain
 // costs a 176 B head + 152 B tail + a 440 B jump; a tagged rule costs 440-528 B. One container
 // with ipMasq + one mapping is 2 rules here (~1 KB) against ~5 KB as per-attachment chains; at
-// 1,000 such containers a commit moves ~1 MB instead of ~5 MB (issue 5's scale target).
+// 1,000 such containers a commit moves ~1 MB instead of ~5 MB.
 //
 // Concurrency: the xtables lock is held from iptc_init to the last iptc_commit of a call (one
 // commit per table); EAGAIN (a lock-ignoring writer) re-runs the whole transaction, bounded.
@@ -45,11 +45,11 @@
 #include <optional>
 #include <set>
 
-#include "lib/firewall/firewall.hpp"
-#include "lib/firewall/nat_rules.hpp"
-#include "lib/firewall/nat_staging.hpp"
+#include "lib/firewall/udp_flows.hpp"
+#include "lib/fw_iptables/iptables_firewall.hpp"
+#include "lib/fw_iptables/nat_rules.hpp"
+#include "lib/fw_iptables/nat_staging.hpp"
 #include "lib/firewall/naming.hpp"
-#include "lib/iptables/conntrack_flush.hpp"
 #include "lib/iptables/table_names.hpp"
 #include "lib/iptables/table_txn.hpp"
 #include "lib/iptables/xtables_lock.hpp"
@@ -81,20 +81,9 @@ void run_txn(net::Family family, Stage&& stage) {
       txn.commit();
       return;
     } catch (const Error& e) {
-      if (e.code() != 11 || attempt >= kMaxAttempts) throw;
+      if (e.code() != kTryAgainLater || attempt >= kMaxAttempts) throw;
       log::debug(std::string("nat: commit raced with a lock-less writer, retrying: ") + e.what());
     }
-  }
-}
-
-void flush_udp_conntrack(net::Family family, const std::vector<std::uint16_t>& ports) noexcept {
-  if (ports.empty()) return;
-  try {
-    const auto n = iptables::delete_udp_conntrack(family, ports);
-    log::debug("nat: deleted " + std::to_string(n) + " stale UDP conntrack entries (" + family_name(family) + ")");
-  } catch (const std::exception& e) {
-    // Stale entries only delay the new mapping until they time out: not worth failing the call.
-    log::warn(std::string("nat: UDP conntrack cleanup failed: ") + e.what() + ", ignoring");
   }
 }
 
@@ -150,7 +139,7 @@ void IptablesFirewall::add(const NatPlan& plan) {
     }
     undo.commit();
   }
-  for (const auto& fr : families) flush_udp_conntrack(fr.family, fr.udp_host_ports);
+  for (const auto& fr : families) forget_udp_flows(fr.family, fr.udp_host_ports);
 }
 
 void IptablesFirewall::remove_where(const TagFilter& filter) {
@@ -189,7 +178,7 @@ void IptablesFirewall::remove_where(const TagFilter& filter) {
     });
   }
   lock.reset();
-  for (const auto& [f, ports] : udp) flush_udp_conntrack(f, ports);
+  for (const auto& [f, ports] : udp) forget_udp_flows(f, ports);
   errors.throw_if_any();
 }
 
@@ -240,11 +229,17 @@ void IptablesFirewall::check(const NatPlan& plan) {
   std::string msg = "nat rules missing for network '" + plan.key.network + "' container '" + plan.key.container_id +
                     "' ifname '" + plan.key.ifname + "':";
   for (const auto& m : missing) msg += " [" + m + "]";
-  throw Error(msg, 999);
+  throw Error(msg, kInternal);
 }
 
 }  // namespace
 
 std::unique_ptr<Firewall> make_iptables_firewall() { return std::make_unique<IptablesFirewall>(); }
+
+bool legacy_nat_in_use() {
+  for (auto f : kFamilies)
+    if (iptables::table_exists(f, kTable)) return true;
+  return false;
+}
 
 }  // namespace tether::firewall

@@ -27,17 +27,12 @@ struct FamilyRules {
   std::vector<ChainRule> network_rules;
 };
 
-// Only families with at least one rule are returned. Throws tether::Error code 7 on an invalid
-// mapping (port 0, unknown protocol, unparsable hostIP).
+// Only families with at least one rule are returned.
 std::vector<FamilyRules> nat_rules(const NatPlan& plan);
 
 // The masquerade of a whole subnet, used for attachments of `network` that have DNAT rules (which
 // already identify them); it lives while the network has a DNAT rule.
 ChainRule network_masquerade(const std::string& network, const net::IpPrefix& subnet);
-
-// True when the plan DNATs IPv4 host ports: 127.0.0.1 is then DNAT'ed to the container, which the
-// kernel routes only with route_localnet on the interface toward it (the caller's job).
-bool needs_route_localnet(const NatPlan& plan);
 
 // The shared skeleton of one family.
 struct Jump {

@@ -1,4 +1,4 @@
-#include "lib/firewall/nat_staging.hpp"
+#include "lib/fw_iptables/nat_staging.hpp"
 
 #include <algorithm>
 #include <set>

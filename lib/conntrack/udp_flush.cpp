@@ -1,4 +1,4 @@
-#include "lib/iptables/conntrack_flush.hpp"
+#include "lib/conntrack/udp_flush.hpp"
 
 #include <fcntl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
@@ -15,7 +15,7 @@
 #include "lib/sys/unique_fd.hpp"
 #include "lib/util/error.hpp"
 
-namespace tether::iptables {
+namespace tether::conntrack {
 namespace {
 
 struct HandleCloser {
@@ -73,4 +73,4 @@ std::size_t delete_udp_conntrack(net::Family family, const std::vector<std::uint
   return ctx.deleted;
 }
 
-}  // namespace tether::iptables
+}  // namespace tether::conntrack

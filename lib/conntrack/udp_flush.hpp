@@ -7,11 +7,11 @@
 
 #include "lib/net/ip.hpp"
 
-namespace tether::iptables {
+namespace tether::conntrack {
 
 // Deletes every conntrack entry of `family` whose original direction is UDP to one of `ports`,
 // in the netns current at the call. Returns how many were deleted. Throws tether::Error if
 // ctnetlink cannot be opened or dumped; an entry that vanished meanwhile is not an error.
 std::size_t delete_udp_conntrack(net::Family family, const std::vector<std::uint16_t>& ports);
 
-}  // namespace tether::iptables
+}  // namespace tether::conntrack

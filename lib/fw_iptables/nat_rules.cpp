@@ -1,10 +1,9 @@
-#include "lib/firewall/nat_rules.hpp"
+#include "lib/fw_iptables/nat_rules.hpp"
 
 #include <algorithm>
 #include <optional>
 
 #include "lib/firewall/naming.hpp"
-#include "lib/util/error.hpp"
 
 namespace tether::firewall {
 namespace {
@@ -14,28 +13,9 @@ using iptables::RuleSpec;
 
 net::IpPrefix host_prefix(const net::IpAddress& a) { return net::IpPrefix(a, a.is_v4() ? 32 : 128); }
 
-struct Mapping {
-  iptables::Proto proto;
-  std::optional<net::IpAddress> host_ip;  // nullopt = every local address
-  const PortMapping* raw;
-};
+iptables::Proto proto_of(const PortMapping& m) { return static_cast<iptables::Proto>(m.protocol); }
 
-Mapping validate(const PortMapping& m) {
-  const std::string what = "portMappings entry hostPort=" + std::to_string(m.host_port) +
-                           " containerPort=" + std::to_string(m.container_port) + " protocol='" + m.protocol + "'";
-  if (m.host_port == 0 || m.container_port == 0) throw Error(what + ": ports must be 1-65535", 7);
-  auto proto = iptables::parse_proto(m.protocol.empty() ? "tcp" : m.protocol);
-  if (!proto) throw Error(what + ": protocol must be tcp, udp or sctp", 7);
-  Mapping out{*proto, std::nullopt, &m};
-  if (!m.host_ip.empty()) {
-    auto ip = net::IpAddress::parse(m.host_ip);
-    if (!ip) throw Error(what + ": hostIP '" + m.host_ip + "' is not an IP address", 7);
-    if (!ip->is_zero()) out.host_ip = *ip;  // 0.0.0.0 / :: mean "all addresses"
-  }
-  return out;
-}
-
-FamilyRules rules_for(const NatPlan& plan, net::Family family, const std::vector<Mapping>& mappings) {
+FamilyRules rules_for(const NatPlan& plan, net::Family family) {
   FamilyRules fr;
   fr.family = family;
   const std::string comment = attachment_comment(plan.key);
@@ -46,19 +26,19 @@ FamilyRules rules_for(const NatPlan& plan, net::Family family, const std::vector
 
   const net::IpAddress target = ips.front().address();
   bool any_dnat = false;
-  for (const auto& m : mappings) {
-    if (m.host_ip && m.host_ip->family() != family) continue;  // a v4 hostIP applies to v4 only
+  for (const auto& m : plan.port_mappings) {
+    if (!m.applies_to(family)) continue;
     RuleSpec s;
     s.family = family;
     if (m.host_ip) s.dst = AddrMatch{host_prefix(*m.host_ip)};
-    s.proto = m.proto;
-    s.dport = m.raw->host_port;
+    s.proto = proto_of(m);
+    s.dport = m.host_port;
     s.comment = comment;
-    s.target = iptables::Dnat{target, m.raw->container_port};
+    s.target = iptables::Dnat{target, m.container_port};
     fr.rules.push_back({kHostportsChain, s});
-    if (m.proto == iptables::Proto::Udp) fr.udp_host_ports.push_back(m.raw->host_port);
     any_dnat = true;
   }
+  fr.udp_host_ports = plan.udp_host_ports(family);
   std::vector<net::IpPrefix> subnets;
   for (const auto& ip : ips)
     if (std::find(subnets.begin(), subnets.end(), ip.network()) == subnets.end()) subnets.push_back(ip.network());
@@ -82,7 +62,7 @@ FamilyRules rules_for(const NatPlan& plan, net::Family family, const std::vector
     // The attachment's DNAT rules already carry its identity, so its masquerade can be the
     // network's: one rule per subnet, living as long as the network has a DNAT rule (like the
     // hairpin mark). Every legacy-iptables commit rewrites the whole table, so at 1,000
-    // containers this halves what each ADD moves (issue 5's scale target).
+    // containers this halves what each ADD moves.
     for (const auto& subnet : subnets) fr.network_rules.push_back(network_masquerade(plan.key.network, subnet));
   } else if (plan.ip_masq) {
     for (const auto& ip : ips) {
@@ -96,19 +76,15 @@ FamilyRules rules_for(const NatPlan& plan, net::Family family, const std::vector
     }
     fr.postrouting = true;
   }
-  std::sort(fr.udp_host_ports.begin(), fr.udp_host_ports.end());
-  fr.udp_host_ports.erase(std::unique(fr.udp_host_ports.begin(), fr.udp_host_ports.end()), fr.udp_host_ports.end());
   return fr;
 }
 
 }  // namespace
 
 std::vector<FamilyRules> nat_rules(const NatPlan& plan) {
-  std::vector<Mapping> mappings;
-  for (const auto& m : plan.port_mappings) mappings.push_back(validate(m));
   std::vector<FamilyRules> out;
   for (auto family : {net::Family::V4, net::Family::V6}) {
-    FamilyRules fr = rules_for(plan, family, mappings);
+    FamilyRules fr = rules_for(plan, family);
     if (!fr.rules.empty()) out.push_back(std::move(fr));
   }
   return out;
@@ -122,12 +98,6 @@ ChainRule network_masquerade(const std::string& network, const net::IpPrefix& su
   s.comment = network_rule_comment(network);
   s.target = iptables::Masquerade{};
   return {kPostroutingChain, s};
-}
-
-bool needs_route_localnet(const NatPlan& plan) {
-  for (const auto& fr : nat_rules(plan))
-    if (fr.family == net::Family::V4 && fr.hostports) return true;
-  return false;
 }
 
 std::vector<Jump> hostports_jumps(net::Family family) {

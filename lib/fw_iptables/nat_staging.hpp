@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/firewall/nat_rules.hpp"
+#include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/firewall/naming.hpp"
 #include "lib/iptables/table_txn.hpp"
 

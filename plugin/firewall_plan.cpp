@@ -1,0 +1,55 @@
+#include "plugin/firewall_plan.hpp"
+
+#include "lib/cni/error.hpp"
+#include "lib/fw_iptables/iptables_firewall.hpp"
+#include "lib/util/error_list.hpp"
+
+namespace tether::plugin {
+
+firewall::AttachmentKey attachment_key(const cni::Request& req) {
+  return {req.conf.name, req.env.container_id, req.env.ifname};
+}
+
+firewall::NatPlan make_nat_plan(const cni::Request& req, const BridgePlan& plan, const cni::Result& res) {
+  firewall::NatPlan nat;
+  nat.key = attachment_key(req);
+  nat.ip_masq = plan.ip_masq;
+  for (const auto& ip : res.ips) nat.container_ips.push_back(ip.address);
+  nat.port_mappings = plan.port_mappings;
+  return nat;
+}
+
+firewall::Backend choose_backend(BackendChoice choice) {
+  switch (choice) {
+    case BackendChoice::Iptables: return firewall::Backend::Iptables;
+    case BackendChoice::Nftables:
+      cni::invalid_config("firewallBackend", "value 'nftables': this build of tether has no nftables backend");
+    case BackendChoice::Auto: break;
+  }
+  return firewall::Backend::Iptables;
+}
+
+std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, BackendChoice choice) {
+  const firewall::Backend backend = choose_backend(choice);
+  auto fw = deps.make_firewall(backend);
+  if (!fw)
+    cni::invalid_config("firewallBackend", std::string("value '") + firewall::backend_name(backend) +
+                                               "': not available in this build of tether");
+  return fw;
+}
+
+void for_each_backend(const Deps& deps, const std::string& what, util::ErrorList& errors,
+                      const std::function<void(firewall::Firewall&)>& fn) {
+  for (auto backend : {firewall::Backend::Iptables, firewall::Backend::Nftables}) {
+    errors.run(what + " (" + firewall::backend_name(backend) + ")", [&] {
+      if (auto fw = deps.make_firewall(backend)) fn(*fw);
+    });
+  }
+}
+
+std::unique_ptr<firewall::Firewall> make_firewall(firewall::Backend backend) {
+  if (backend == firewall::Backend::Iptables) return firewall::make_iptables_firewall();
+  return nullptr;
+}
+
+}  // namespace tether::plugin
