@@ -19,6 +19,7 @@
 #include "plugin/host_setup.hpp"
 #include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
+#include "plugin/firewall_state.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
@@ -31,7 +32,8 @@ class AddRun {
  public:
   AddRun(const cni::Request& req, const Deps& deps)
       : req_(req), plan_(build_bridge_plan(req)), ipam_(plan_, req),
-        firewall_(plan_.needs_nat() ? open_backend(deps, plan_.firewall_backend) : nullptr),
+        backend_(plan_.needs_nat() ? choose_backend(plan_.firewall_backend) : firewall::Backend::Iptables),
+        firewall_(plan_.needs_nat() ? open_backend(deps, backend_) : nullptr), state_(plan_.state_dir),
         ns_(netns::Netns::open(req.env.netns, "CNI_NETNS")),
         host_(RtnlSocket::open()), ctr_(RtnlSocket::open_in(ns_)) {}
 
@@ -154,6 +156,11 @@ class AddRun {
       localnet.route_localnet = 1;
       netlink::change_link_af(host_, bridge_.index, localnet);
     }
+    // The state first (a reload re-creates only what it records), under the state lock until
+    // this ADD is over, rolled back included (a reload never sees it half done).
+    state_lock_ = state_.lock(sys::LockMode::kShared);
+    state_.save({nat, backend_, bridge_.name, false});
+    undo_.push("remove firewall state", [this] { state_.remove(attachment_key(req_)); });
     firewall_->add(nat);
     undo_.push("remove NAT rules", [this] { firewall_->del(attachment_key(req_)); });
   }
@@ -185,7 +192,10 @@ class AddRun {
   const cni::Request& req_;
   BridgePlan plan_;
   IpamAdd ipam_;
+  firewall::Backend backend_;
   std::unique_ptr<firewall::Firewall> firewall_;  // null: no NAT work
+  StateDir state_;
+  std::optional<sys::FileLock> state_lock_;  // released after undo_ below has run
   netns::Netns ns_;
   RtnlSocket host_;
   RtnlSocket ctr_;

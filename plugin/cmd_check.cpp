@@ -110,7 +110,7 @@ void cmd_check(const cni::Request& req, const Deps& deps) {
     cni::Result ours;
     for (const auto& ip : prev.ips)
       if (our_ip(ip, itf)) ours.ips.push_back(ip);
-    open_backend(deps, plan.firewall_backend)->check(make_nat_plan(req, plan, ours));
+    open_backend(deps, choose_backend(plan.firewall_backend))->check(make_nat_plan(req, plan, ours));
   }
 }
 

@@ -12,6 +12,7 @@
 #include "lib/util/error_list.hpp"
 #include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
+#include "plugin/firewall_state.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
@@ -58,9 +59,15 @@ void cmd_del(const cni::Request& req, const Deps& deps) {
   const BridgePlan plan = build_bridge_plan(req, PlanUse::Teardown);
   util::ErrorList errors;
   // Always, in every backend: rules are keyed by the attachment, so this needs neither the netns
-  // nor prevResult, and finds rules made under another config or backend choice.
+  // nor prevResult, and finds rules made under another config or backend choice. The state goes
+  // only with its rules (a reload must be able to re-create whatever may still exist).
   const auto key = attachment_key(req);
-  for_each_backend(deps, "remove NAT rules", errors, [&](firewall::Firewall& fw) { fw.del(key); });
+  StateDir state(plan.state_dir);
+  {
+    const auto lock = state.lock_if_exists(sys::LockMode::kShared);
+    for_each_backend(deps, "remove NAT rules", errors, [&](firewall::Firewall& fw) { fw.del(key); });
+    if (errors.empty() && lock) errors.run("remove firewall state", [&] { state.remove(key); });
+  }
   const bool rules_gone = errors.empty();
   bool container_link_deleted = false;
   if (!req.env.netns.empty())

@@ -138,6 +138,11 @@ BridgePlan build_bridge_plan(const cni::Request& req, PlanUse use) {
   p.ip_masq = conf.ip_masq;
   parse_bridge_keys(conf.raw, p, refuse);
   if (refuse) p.firewall_backend = parse_backend(conf.raw);  // DEL and GC sweep every backend
+  if (auto dir = cni::get_string(conf.raw, "", "stateDir"); dir && !dir->empty()) {
+    if ((*dir)[0] != '/' || dir->find("/../") != std::string::npos || dir->ends_with("/.."))
+      invalid_config("stateDir", "value '" + *dir + "': must be an absolute path without '..'");
+    p.state_dir = *dir;
+  }
   parse_ipam(conf, p, refuse);
   if (refuse) parse_mac(req, p);  // the MAC matters only when creating the interface
   // The runtime sends runtimeConfig.portMappings only to a plugin that declared the capability, and

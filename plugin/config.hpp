@@ -13,6 +13,7 @@
 namespace tether::plugin {
 
 inline constexpr const char* kDefaultBridge = "tether0";
+inline constexpr const char* kDefaultStateDir = "/run/tether";  // gone at reboot, like the rules
 
 // `firewallBackend` (the reference bridge's `ipMasqBackend` is read as the same key).
 enum class BackendChoice { Auto, Iptables, Nftables };
@@ -37,6 +38,7 @@ struct BridgePlan {
   std::optional<net::Mac> mac;  // container MAC (unicast)
   std::vector<cni::PortMapping> port_mappings;  // only with capabilities.portMappings
   BackendChoice firewall_backend = BackendChoice::Auto;
+  std::string state_dir = kDefaultStateDir;  // `stateDir`: firewall state for `tether firewall-reload`
 
   bool uses_vlans() const { return vlan != 0 || !vlan_trunk.empty(); }
   bool needs_nat() const { return ip_masq || !port_mappings.empty(); }

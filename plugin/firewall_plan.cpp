@@ -29,8 +29,7 @@ firewall::Backend choose_backend(BackendChoice choice) {
   return firewall::Backend::Iptables;
 }
 
-std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, BackendChoice choice) {
-  const firewall::Backend backend = choose_backend(choice);
+std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, firewall::Backend backend) {
   auto fw = deps.make_firewall(backend);
   if (!fw)
     cni::invalid_config("firewallBackend", std::string("value '") + firewall::backend_name(backend) +

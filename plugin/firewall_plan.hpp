@@ -22,7 +22,7 @@ firewall::NatPlan make_nat_plan(const cni::Request& req, const BridgePlan& plan,
 // An explicit backend the host or build cannot serve: code 7 naming firewallBackend.
 firewall::Backend choose_backend(BackendChoice choice);
 // That backend from deps; throws (code 7) when the build has none.
-std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, BackendChoice choice);
+std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, firewall::Backend backend);
 
 // Runs `fn` on every backend this build has (DEL and GC: the attachment may have been made under
 // another config or on a host that chose differently). Each backend's own calls are cheap when it

@@ -18,8 +18,8 @@ UniqueFd open_lock_file(const std::string& path) {
 }
 
 // true: locked; false: held by someone else. Other errors throw.
-bool try_flock(int fd, const std::string& path) {
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+bool try_flock(int fd, const std::string& path, LockMode mode = LockMode::kExclusive) {
+  while (::flock(fd, (mode == LockMode::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return false;
     if (errno != EINTR) throw_errno("flock '" + path + "'");
   }
@@ -33,11 +33,12 @@ void sleep_us(long us) {
 
 }  // namespace
 
-FileLock FileLock::acquire(const std::string& path, std::chrono::milliseconds timeout, int timeout_code) {
+FileLock FileLock::acquire(const std::string& path, std::chrono::milliseconds timeout, int timeout_code,
+                           LockMode mode) {
   UniqueFd fd = open_lock_file(path);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   long backoff_us = 50;  // lock holds are sub-millisecond: start short, cap at 2 ms
-  while (!try_flock(fd.get(), path)) {
+  while (!try_flock(fd.get(), path, mode)) {
     if (std::chrono::steady_clock::now() >= deadline) {
       throw Error("timed out after " + std::to_string(timeout.count()) + " ms waiting for lock '" + path + "'",
                   timeout_code);

@@ -10,12 +10,16 @@
 
 namespace tether::sys {
 
+// Exclusive: one holder. Shared: any number of shared holders, but never beside an exclusive one.
+enum class LockMode { kExclusive, kShared };
+
 class FileLock {
  public:
-  // Opens (creating, mode 0644) `path` and waits up to `timeout` for the exclusive lock.
+  // Opens (creating, mode 0644) `path` and waits up to `timeout` for the lock.
   // Throws SysError on open failure; Error with `timeout_code` when the deadline passes.
-  static FileLock acquire(const std::string& path, std::chrono::milliseconds timeout, int timeout_code);
-  // One non-blocking attempt; nullopt when someone else holds it.
+  static FileLock acquire(const std::string& path, std::chrono::milliseconds timeout, int timeout_code,
+                          LockMode mode = LockMode::kExclusive);
+  // One non-blocking attempt for the exclusive lock; nullopt when someone else holds it.
   static std::optional<FileLock> try_acquire(const std::string& path);
 
   FileLock(FileLock&&) noexcept = default;

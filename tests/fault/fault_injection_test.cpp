@@ -74,6 +74,7 @@ class FaultInjectionTest : public NetnsTest {
               {"isDefaultGateway", true},
               {"ipMasq", true},
               {"firewallBackend", "iptables"},
+              {"stateDir", data_dir_ + "/.state"},
               {"hairpinMode", true},
               {"portIsolation", true},
               {"capabilities", {{"portMappings", true}}},

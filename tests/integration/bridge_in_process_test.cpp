@@ -57,6 +57,7 @@ class BridgeInProcessTest : public NetnsTest {
               {"isDefaultGateway", true},
               {"ipMasq", true},
               {"firewallBackend", "iptables"},
+              {"stateDir", data_dir_ + "/.state"},
               {"mtu", 1400},
               {"hairpinMode", true},
               {"portIsolation", true},

@@ -61,6 +61,7 @@ class HostileBridgeTest : public NetnsTest {
               {"isGateway", true},
               {"ipMasq", true},
               {"capabilities", {{"portMappings", true}, {"mac", true}}},
+              {"stateDir", data_dir_ + "/.state"},  // never the host's /run/tether
               {"ipam", {{"type", "tether-ipam"}, {"dataDir", data_dir_}, {"ranges", json::parse(R"([[{"subnet":"10.67.0.0/24"}]])")}}}};
     if (!patch.empty()) c.merge_patch(json::parse(patch));
     return c;

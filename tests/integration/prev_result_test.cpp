@@ -36,8 +36,9 @@ class PrevResultTest : public NetnsTest {
     return json::parse(R"({"type":"tether-ipam","ranges":)" + ranges + R"(,"dataDir":")" + data_dir_ + "\"}");
   }
   json conf(const std::string& version = "1.1.0", const json& extra = json::object()) {
-    json c = {{"cniVersion", version}, {"name", "tnet"}, {"type", "tether"}, {"bridge", kBridge},
-              {"isGateway", true}, {"ipam", ipam()}};
+    json c = {{"cniVersion", version}, {"name", "tnet"},       {"type", "tether"},
+              {"bridge", kBridge},     {"isGateway", true},   {"ipam", ipam()},
+              {"stateDir", data_dir_ + "/.state"}};  // never the host's /run/tether
     for (auto it = extra.begin(); it != extra.end(); ++it) c[it.key()] = it.value();
     return c;
   }

@@ -1,0 +1,57 @@
+#include "plugin/firewall_reload.hpp"
+
+#include <cstdio>
+#include <exception>
+
+#include "lib/log/log.hpp"
+#include "lib/util/error.hpp"
+
+namespace tether::plugin {
+namespace {
+
+std::string describe(const firewall::AttachmentKey& k) { return k.network + "/" + k.container_id + "/" + k.ifname; }
+
+}  // namespace
+
+ReloadSummary reload_once(const StateDir& state, const Deps& deps) {
+  ReloadSummary sum;
+  const auto lock = state.lock_if_exists(sys::LockMode::kExclusive);
+  if (!lock) return sum;  // no state directory: nothing was ever recorded
+  for (const AttachmentState& s : state.load_all()) {
+    ++sum.attachments;
+    try {
+      const auto fw = deps.make_firewall(s.backend);
+      if (!fw) throw Error(std::string("no ") + firewall::backend_name(s.backend) + " backend in this build");
+      try {
+        fw->check(s.nat);
+        ++sum.present;
+        continue;
+      } catch (const std::exception& missing) {
+        log::info("firewall-reload: " + describe(s.nat.key) + ": " + missing.what());
+      }
+      fw->add(s.nat);
+      ++sum.restored;
+    } catch (const std::exception& e) {
+      ++sum.failed;
+      log::error("firewall-reload: " + describe(s.nat.key) + ": " + e.what());
+    }
+  }
+  return sum;
+}
+
+int firewall_reload(const ReloadOptions& opts, const Deps& deps) {
+  const StateDir state(opts.state_dir);
+  auto pass = [&] {
+    const ReloadSummary s = reload_once(state, deps);
+    std::printf("firewall-reload: %zu attachments in %s: %zu restored, %zu already present, %zu failed\n",
+                s.attachments, opts.state_dir.c_str(), s.restored, s.present, s.failed);
+    std::fflush(stdout);
+    return s.failed == 0;
+  };
+  const bool ok = pass();
+  if (!opts.watch) return ok ? 0 : 1;
+  std::fprintf(stderr, "tether: firewall-reload --watch: needs firewalld support, not in this build\n");
+  return 1;
+}
+
+}  // namespace tether::plugin
