@@ -1,0 +1,12 @@
+#pragma once
+// CHECK for the nftables backend: are the attachment's chains, rules and map elements (and the
+// skeleton they hang off) in the kernel as ADD writes them?
+#include "lib/firewall/firewall.hpp"
+#include "lib/nftables/socket.hpp"
+
+namespace tether::firewall::nft {
+
+// Throws tether::Error code 999 naming everything missing or different.
+void check_attachment(nftables::Socket& sock, const NatPlan& plan);
+
+}  // namespace tether::firewall::nft
