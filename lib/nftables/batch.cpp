@@ -108,7 +108,7 @@ std::size_t Batch::flush_chain(Family f, const std::string& table, const std::st
 }
 
 std::size_t Batch::add_set(const Set& s) {
-  auto obj = detail::set_object(s);
+  auto obj = detail::set_object(s, static_cast<std::uint32_t>(whats_.size() + 1));
   nlmsghdr* nlh = TETHER_HDR(NFT_MSG_NEWSET, s.family, NLM_F_CREATE);
   nftnl_set_nlmsg_build_payload(nlh, obj.get());
   return finish_message(std::string(s.verdict_map ? "add map " : "add set ") + where(s.family, s.table) + " " + s.name);

@@ -34,7 +34,8 @@ RulePtr new_rule();
 // Builders (messages to the kernel).
 TablePtr table_object(const Table& t, bool with_attributes);  // false: name only (delete, get)
 ChainPtr chain_object(const Chain& c, bool with_attributes);
-SetPtr set_object(const Set& s);
+// `id`: NFTA_SET_ID, which the kernel requires on NEWSET (unique within the batch).
+SetPtr set_object(const Set& s, std::uint32_t id);
 // The set (table + name) holding one element; with_data: verdict + comment too.
 SetPtr element_object(const Element& e, bool with_data);
 RulePtr rule_object(const Rule& r);                       // new rule (expressions + comment)

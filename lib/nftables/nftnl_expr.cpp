@@ -3,6 +3,7 @@
 #include <cstdio>  // libnftnl headers use FILE without including it
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include <cerrno>
@@ -114,6 +115,15 @@ std::string get_str(const nftnl_expr* e, std::uint16_t attr) {
   return s ? s : "";
 }
 
+// A nat expression with one address and one port (max registers absent or equal to min).
+bool is_single_nat(const nftnl_expr* e) {
+  auto same = [&](std::uint16_t max, std::uint16_t min) {
+    return !nftnl_expr_is_set(e, max) || get_u32(e, max) == get_u32(e, min);
+  };
+  return same(NFTNL_EXPR_NAT_REG_ADDR_MAX, NFTNL_EXPR_NAT_REG_ADDR_MIN) &&
+         same(NFTNL_EXPR_NAT_REG_PROTO_MAX, NFTNL_EXPR_NAT_REG_PROTO_MIN);
+}
+
 Expr read(const nftnl_expr* e) {
   using K = Expr::Kind;
   Expr x;
@@ -157,14 +167,15 @@ Expr read(const nftnl_expr* e) {
     x.dreg = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) ? get_u32(e, NFTNL_EXPR_LOOKUP_DREG) : ~0u;
     x.flags = get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS);
     x.name = get_str(e, NFTNL_EXPR_LOOKUP_SET);
-  } else if (name == "nat" && !nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_ADDR_MAX) &&
-             !nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_PROTO_MAX)) {
+  } else if (name == "nat" && is_single_nat(e)) {
+    // The kernel reports a single address/port as min == max and adds NF_NAT_RANGE_MAP_IPS;
+    // back in the form nft (and compile()) writes.
     x.kind = K::Nat;
     x.key = get_u32(e, NFTNL_EXPR_NAT_TYPE);
     x.family = get_u32(e, NFTNL_EXPR_NAT_FAMILY);
     x.sreg = get_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN);
     x.sreg_proto = get_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN);
-    x.flags = get_u32(e, NFTNL_EXPR_NAT_FLAGS);
+    x.flags = get_u32(e, NFTNL_EXPR_NAT_FLAGS) & ~static_cast<std::uint32_t>(NF_NAT_RANGE_MAP_IPS);
   } else if (name == "masq" && !nftnl_expr_is_set(e, NFTNL_EXPR_MASQ_REG_PROTO_MIN)) {
     x.kind = K::Masq;
     x.flags = get_u32(e, NFTNL_EXPR_MASQ_FLAGS);

@@ -100,11 +100,12 @@ ChainPtr chain_object(const Chain& c, bool with_attributes) {
   return p;
 }
 
-SetPtr set_object(const Set& s) {
+SetPtr set_object(const Set& s, std::uint32_t id) {
   SetPtr p = new_set();
   check(nftnl_set_set_str(p.get(), NFTNL_SET_TABLE, s.table.c_str()), "set table");
   check(nftnl_set_set_str(p.get(), NFTNL_SET_NAME, s.name.c_str()), "set name");
   const SetKeyInfo key = set_key_info(s.key, s.verdict_map);
+  check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_ID, id), "set id");
   check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_FLAGS, s.verdict_map ? NFT_SET_MAP : 0), "set flags");
   check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_KEY_TYPE, key.type), "set key type");
   check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_KEY_LEN, key.len), "set key length");
