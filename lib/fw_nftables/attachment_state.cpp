@@ -14,7 +14,7 @@ AttachmentState read_attachment(nftables::Socket& sock, Family family, const std
            std::find(state.chains.begin(), state.chains.end(), v->chain) != state.chains.end();
   };
   std::vector<nftables::Element> implied;
-  for (ChainKind kind : {ChainKind::Dnat, ChainKind::Masq}) {
+  for (ChainKind kind : chain_kinds(family)) {
     const std::string chain = attachment_chain(hash, kind);
     const auto rules = nftables::list_rules(sock, family, kTable, chain);
     // An empty dump is "no such chain" or "chain without rules": only then ask.
@@ -36,7 +36,7 @@ AttachmentState read_attachment(nftables::Socket& sock, Family family, const std
     if (found && points_here(found->verdict)) state.owned_elements.push_back(std::move(e));
   }
   if (scan_maps) {
-    for (const char* map : {kHostportsMap, kHostIpHostportsMap, kMasqMap})
+    for (const std::string& map : map_names(family))
       for (const auto& found : nftables::list_elements(sock, family, kTable, map)) {
         if (!points_here(found.verdict)) continue;
         const bool known = std::any_of(state.owned_elements.begin(), state.owned_elements.end(),

@@ -20,7 +20,7 @@ struct AttachmentState {
   bool empty() const noexcept { return chains.empty(); }
 };
 
-// `scan_maps`: also walk the three maps for elements pointing at the chains (O(all elements));
+// `scan_maps`: also walk the family's maps for elements pointing at the chains (O(all elements));
 // for when the rules no longer tell (someone deleted one), and DELCHAIN failed with EBUSY.
 AttachmentState read_attachment(nftables::Socket& sock, Family family, const std::string& attachment_hash,
                                 bool scan_maps = false);

@@ -28,9 +28,9 @@ void check_rules(nftables::Socket& sock, Family f, const std::string& chain, con
 
 }  // namespace
 
-void check_attachment(nftables::Socket& sock, const NatPlan& plan) {
+void check_attachment(nftables::Socket& sock, const AttachmentKey& key, const std::vector<AttachmentObjects>& objects) {
   std::vector<std::string> missing;
-  for (const auto& o : attachment_objects(plan)) {
+  for (const auto& o : objects) {
     const Family f = o.family;
     if (!nftables::get_table(sock, f, kTable)) {
       missing.push_back("table " + where(f));
@@ -55,8 +55,8 @@ void check_attachment(nftables::Socket& sock, const NatPlan& plan) {
     }
   }
   if (missing.empty()) return;
-  std::string msg = "nat (nftables) objects missing for network '" + plan.key.network + "' container '" +
-                    plan.key.container_id + "' ifname '" + plan.key.ifname + "':";
+  std::string msg = "nftables objects missing for network '" + key.network + "' container '" + key.container_id +
+                    "' ifname '" + key.ifname + "':";
   for (const auto& m : missing) msg += " [" + m + "]";
   throw Error(msg, 999);
 }

@@ -16,6 +16,7 @@
 //      point at the attachment's chains, the chains; the whole table when only the skeleton would
 //      remain. ERESTART (someone committed in between) -> read again, bounded.
 // GC   list the chains, parse their comments, DEL each stale attachment of the network.
+// DEL and GC cover every family, macspoofchk's `bridge tether` included.
 #include "lib/fw_nftables/nftables_firewall.hpp"
 
 #include <algorithm>
@@ -113,23 +114,38 @@ std::string owner_of(Socket& sock, const nftables::Element& e) {
   }
 }
 
-class NftablesFirewall final : public Firewall {
+class NftablesFirewallImpl final : public NftablesFirewall {
  public:
   void add(const NatPlan& plan) override;
   void del(const AttachmentKey& key) override;
   void check(const NatPlan& plan) override;
   void gc(const std::string& network, const std::vector<AttachmentKey>& valid) override;
+  void add_macspoof(const MacSpoofPlan& plan) override;
+  void check_macspoof(const MacSpoofPlan& plan) override;
 
  private:
+  // Writes an attachment's objects, replacing what it had in the `scope` families.
+  UdpPorts write(Socket& sock, const std::string& attachment_hash, const std::vector<AttachmentObjects>& objects,
+                 const std::vector<Family>& scope);
   UdpPorts remove(Socket& sock, const std::string& attachment_hash);
 };
 
-void NftablesFirewall::add(const NatPlan& plan) {
+void NftablesFirewallImpl::add(const NatPlan& plan) {
   if (plan.empty()) return;  // idle cost: an ADD without NAT work never touches netfilter
   const std::vector<AttachmentObjects> objects = attachment_objects(plan);  // validate before any syscall
   if (objects.empty()) return;
-  const std::string hash = attachment_hash(plan.key);
   Socket sock = Socket::open();
+  flush_udp_conntrack(write(sock, attachment_hash(plan.key), objects, {Family::Ip, Family::Ip6}));
+}
+
+void NftablesFirewallImpl::add_macspoof(const MacSpoofPlan& plan) {
+  const std::vector<AttachmentObjects> objects = {macspoof_objects(plan)};
+  Socket sock = Socket::open();
+  write(sock, attachment_hash(plan.key), objects, {Family::Bridge});
+}
+
+UdpPorts NftablesFirewallImpl::write(Socket& sock, const std::string& hash, const std::vector<AttachmentObjects>& objects,
+                                     const std::vector<Family>& scope) {
   auto uses = [&](Family f) {
     return std::any_of(objects.begin(), objects.end(), [&](const AttachmentObjects& o) { return o.family == f; });
   };
@@ -137,9 +153,9 @@ void NftablesFirewall::add(const NatPlan& plan) {
   enum class Mode { Fast, Full, Replace } mode = Mode::Fast;
   // Objects of an earlier ADD of this key in a family this plan leaves out would never collide
   // with the new ones: only a read finds them (single-stack plans: one or three requests).
-  for (Family f : kFamilies) {
+  for (Family f : scope) {
     if (uses(f) || !nftables::get_table(sock, f, kTable)) continue;
-    for (ChainKind k : {ChainKind::Dnat, ChainKind::Masq})
+    for (ChainKind k : chain_kinds(f))
       if (nftables::get_chain(sock, f, kTable, attachment_chain(hash, k))) mode = Mode::Replace;
   }
 
@@ -153,14 +169,14 @@ void NftablesFirewall::add(const NatPlan& plan) {
     std::vector<std::pair<std::size_t, const nftables::Element*>> element_msgs;
     if (mode == Mode::Replace) {
       genid = sock.genid();  // before the reads the batch is based on
-      for (Family f : kFamilies) {
+      for (Family f : scope) {
         const auto table = nftables::get_table(sock, f, kTable);
         if (!table) continue;
         const AttachmentState old = read_attachment(sock, f, hash, scan_maps);
         if (old.empty()) continue;
         udp.emplace_back(f, old.udp_host_ports);
         const std::size_t first = b.size();
-        if (!uses(f) && table->use - old.chains.size() <= skeleton_objects())
+        if (!uses(f) && table->use - old.chains.size() <= skeleton_objects(f))
           b.del_table(f, kTable);
         else
           remove_attachment(b, old);
@@ -190,10 +206,12 @@ void NftablesFirewall::add(const NatPlan& plan) {
       }
       for (const auto& [index, element] : element_msgs) {
         if (!has_failure(e, {index}, EEXIST)) continue;
-        const bool port = element->set != kMasqMap;
-        throw Error(std::string("nat (nftables): ") + (port ? "host port " : "container address ") + element->label +
-                        (port ? " is already published by another attachment (" : " is already masqueraded for another attachment (") +
-                        owner_of(sock, *element) + "); nothing was changed",
+        const std::string set = element->set;
+        const std::string what = set == kMasqMap       ? "container address " + element->label + " is already masqueraded"
+                                 : set == kMacspoofMap ? "interface " + element->label + " is already MAC-checked"
+                                                       : "host port " + element->label + " is already published";
+        throw Error("nat (nftables): " + what + " for another attachment (" + owner_of(sock, *element) +
+                        "); nothing was changed",
                     999);
       }
       if (mode == Mode::Fast && only(e, ENOENT)) {
@@ -207,23 +225,23 @@ void NftablesFirewall::add(const NatPlan& plan) {
       throw;
     }
   }
-  flush_udp_conntrack(udp);
+  return udp;
 }
 
-UdpPorts NftablesFirewall::remove(Socket& sock, const std::string& hash) {
+UdpPorts NftablesFirewallImpl::remove(Socket& sock, const std::string& hash) {
   bool scan_maps = false;
   for (int attempt = 1;; ++attempt) {
     const std::uint32_t genid = sock.genid();
     Batch b;
     UdpPorts udp;
-    for (Family f : kFamilies) {
+    for (Family f : kAllFamilies) {
       const auto table = nftables::get_table(sock, f, kTable);
       if (!table) continue;
       const AttachmentState state = read_attachment(sock, f, hash, scan_maps);
       if (state.empty()) continue;
       udp.emplace_back(f, state.udp_host_ports);
       // The last attachment takes the skeleton with it: no tether table without a user.
-      if (table->use - state.chains.size() <= skeleton_objects())
+      if (table->use - state.chains.size() <= skeleton_objects(f))
         b.del_table(f, kTable);
       else
         remove_attachment(b, state);
@@ -247,18 +265,18 @@ UdpPorts NftablesFirewall::remove(Socket& sock, const std::string& hash) {
   }
 }
 
-void NftablesFirewall::del(const AttachmentKey& key) {
+void NftablesFirewallImpl::del(const AttachmentKey& key) {
   Socket sock = Socket::open();
   flush_udp_conntrack(remove(sock, attachment_hash(key)));
 }
 
-void NftablesFirewall::gc(const std::string& network, const std::vector<AttachmentKey>& valid) {
+void NftablesFirewallImpl::gc(const std::string& network, const std::vector<AttachmentKey>& valid) {
   const std::string net_hash = network_hash(network);
   std::set<std::string, std::less<>> keep;
   for (const auto& k : valid) keep.insert(attachment_hash({network, k.container_id, k.ifname}));
   Socket sock = Socket::open();
   std::set<std::string> stale;
-  for (Family f : kFamilies) {
+  for (Family f : kAllFamilies) {
     if (!nftables::get_table(sock, f, kTable)) continue;
     for (const auto& c : nftables::list_chains(sock, f, kTable)) {
       const auto name = parse_attachment_chain(c.name);
@@ -273,14 +291,21 @@ void NftablesFirewall::gc(const std::string& network, const std::vector<Attachme
   errors.throw_if_any();
 }
 
-void NftablesFirewall::check(const NatPlan& plan) {
+void NftablesFirewallImpl::check(const NatPlan& plan) {
   if (plan.empty()) return;
+  const auto objects = attachment_objects(plan);
   Socket sock = Socket::open();
-  check_attachment(sock, plan);
+  check_attachment(sock, plan.key, objects);
+}
+
+void NftablesFirewallImpl::check_macspoof(const MacSpoofPlan& plan) {
+  const std::vector<AttachmentObjects> objects = {macspoof_objects(plan)};
+  Socket sock = Socket::open();
+  check_attachment(sock, plan.key, objects);
 }
 
 }  // namespace
 
-std::unique_ptr<Firewall> make_nftables_firewall() { return std::make_unique<NftablesFirewall>(); }
+std::unique_ptr<NftablesFirewall> make_nftables_firewall() { return std::make_unique<NftablesFirewallImpl>(); }
 
 }  // namespace tether::firewall

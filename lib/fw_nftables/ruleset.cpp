@@ -1,6 +1,7 @@
 #include "lib/fw_nftables/ruleset.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "lib/firewall/naming.hpp"
 #include "lib/nftables/key.hpp"
@@ -159,21 +160,54 @@ std::optional<AttachmentObjects> objects_for(const NatPlan& plan, Family f, cons
 
 }  // namespace
 
+const char* suffix(ChainKind kind) {
+  switch (kind) {
+    case ChainKind::Dnat: return "-dnat";
+    case ChainKind::Masq: return "-masq";
+    case ChainKind::Mac: return "-mac";
+  }
+  return "";
+}
+
 std::string attachment_chain(const std::string& attachment_hash, ChainKind kind) {
-  return std::string(kPrefix) + attachment_hash + (kind == ChainKind::Dnat ? "-dnat" : "-masq");
+  return std::string(kPrefix) + attachment_hash + suffix(kind);
 }
 
 std::optional<ParsedChainName> parse_attachment_chain(const std::string& name) {
-  if (name.size() != kPrefix.size() + kHashLen + 5 || name.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
+  if (name.size() < kPrefix.size() + kHashLen || name.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
   const std::string hash = name.substr(kPrefix.size(), kHashLen);
   if (hash.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
-  const std::string suffix = name.substr(kPrefix.size() + kHashLen);
-  if (suffix == "-dnat") return ParsedChainName{hash, ChainKind::Dnat};
-  if (suffix == "-masq") return ParsedChainName{hash, ChainKind::Masq};
+  const std::string rest = name.substr(kPrefix.size() + kHashLen);
+  for (ChainKind k : {ChainKind::Dnat, ChainKind::Masq, ChainKind::Mac})
+    if (rest == suffix(k)) return ParsedChainName{hash, k};
   return std::nullopt;
 }
 
+std::vector<ChainKind> chain_kinds(Family f) {
+  if (f == Family::Bridge) return {ChainKind::Mac};
+  return {ChainKind::Dnat, ChainKind::Masq};
+}
+
+std::vector<std::string> map_names(Family f) {
+  if (f == Family::Bridge) return {kMacspoofMap};
+  return {kHostportsMap, kHostIpHostportsMap, kMasqMap};
+}
+
+namespace {
+Skeleton bridge_skeleton() {
+  const Family f = Family::Bridge;
+  Skeleton s;
+  s.table = nftables::Table{f, kTable, kTableComment};
+  s.maps = {{f, kTable, kMacspoofMap, {KeyType::IfName}, true}};
+  // Before anything else on the bridge (priority -300, nft's "dstnat" for bridges).
+  s.base_chains = {Chain{f, kTable, "prerouting", {}, nftables::BaseChain{nftables::Hook::Prerouting, -300, "filter", true}, 0}};
+  s.rules = {rule(f, "prerouting", {nftables::VmapLookup{{Field::IifName}, kMacspoofMap}})};
+  return s;
+}
+}  // namespace
+
 Skeleton skeleton(Family f) {
+  if (f == Family::Bridge) return bridge_skeleton();
   const bool v4 = f == Family::Ip;
   const KeyType addr = v4 ? KeyType::Ipv4Addr : KeyType::Ipv6Addr;
   Skeleton s;
@@ -208,13 +242,41 @@ Skeleton skeleton(Family f) {
   return s;
 }
 
-std::size_t skeleton_objects() { return 6; }  // 3 maps + 3 base chains
+std::size_t skeleton_objects(Family f) {
+  const Skeleton s = skeleton(f);
+  return s.maps.size() + s.base_chains.size();
+}
+
+AttachmentObjects macspoof_objects(const MacSpoofPlan& plan) {
+  const std::string what = "macspoofchk for interface '" + plan.host_ifname + "' MAC '" + plan.mac + "'";
+  if (plan.host_ifname.empty() || plan.host_ifname.size() >= 16) throw Error(what + ": bad interface name", 7);
+  nftables::MacAddress mac{};
+  unsigned b[6];
+  char tail;
+  if (std::sscanf(plan.mac.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6 ||
+      plan.mac.size() != 17)
+    throw Error(what + ": bad MAC address", 7);
+  for (int i = 0; i < 6; ++i) mac[i] = static_cast<std::uint8_t>(b[i]);
+  const Family f = Family::Bridge;
+  const std::string chain = attachment_chain(attachment_hash(plan.key), ChainKind::Mac);
+  const std::string comment = attachment_comment(plan.key);
+  AttachmentObjects out;
+  out.family = f;
+  out.chains.push_back(Chain{f, kTable, chain, comment, std::nullopt, 0});
+  out.rules.push_back(rule(f, chain,
+                           {match(Field::IifName, plan.host_ifname), match(Field::EtherSAddr, mac, true),
+                            nftables::VerdictStatement{Verdict{Verdict::Kind::Drop, {}}}},
+                           comment));
+  out.elements.push_back(element(f, kMacspoofMap, KeyBuilder(false).ifname(plan.host_ifname).bytes(),
+                                 "\"" + plan.host_ifname + "\"", chain, comment));
+  return out;
+}
 
 std::vector<AttachmentObjects> attachment_objects(const NatPlan& plan) {
   std::vector<Mapping> mappings;
   for (const auto& m : plan.port_mappings) mappings.push_back(validate(m));
   std::vector<AttachmentObjects> out;
-  for (Family f : kFamilies)
+  for (Family f : kNatFamilies)
     if (auto o = objects_for(plan, f, mappings)) out.push_back(std::move(*o));
   return out;
 }
@@ -233,6 +295,13 @@ std::optional<ImpliedElement> element_of_rule(Family f, const std::string& chain
     const auto* n = std::get_if<std::uint32_t>(&m->value);
     return n ? std::optional(*n) : std::nullopt;
   };
+  if (kind == ChainKind::Mac) {
+    const auto* m = rule.size() == 3 ? std::get_if<Match>(&rule[0]) : nullptr;
+    const auto* name = m && m->field == Field::IifName && !m->negate ? std::get_if<std::string>(&m->value) : nullptr;
+    if (!name || name->empty() || name->size() >= 16) return std::nullopt;
+    return ImpliedElement{element(f, kMacspoofMap, KeyBuilder(false).ifname(*name).bytes(), "\"" + *name + "\"", chain, {}),
+                          std::nullopt};
+  }
   if (kind == ChainKind::Masq) {
     if (rule.size() != 3 || !std::holds_alternative<nftables::Masquerade>(rule[2])) return std::nullopt;
     const auto src = addr_of(rule[0], Field::SAddr, false);

@@ -15,6 +15,11 @@
 //                           [ip daddr <hostIP>] meta l4proto P th dport HP dnat to CIP:CP   per mapping
 //   chain att-<hash>-masq   ip saddr <CIP> ip daddr != <subnet> masquerade
 //
+// macspoofchk (optional, separate call) lives in `bridge tether`:
+//   map macspoof { type ifname : verdict }                                       host veth name
+//   chain prerouting (filter, -300)   iifname vmap @macspoof
+//   chain att-<hash>-mac   iifname "<host veth>" ether saddr != <container MAC> drop
+//
 // Elements map an attachment's ports and addresses to `goto att-<hash>-…`, so a packet (and an
 // ADD) never walks other containers' rules. Every attachment object carries
 // attachment_comment(key) (naming.hpp): network, container ID and ifname in clear text.
@@ -36,9 +41,15 @@ inline constexpr const char* kTableComment = "managed by tether";
 inline constexpr const char* kHostportsMap = "hostports";
 inline constexpr const char* kHostIpHostportsMap = "hostip_hostports";
 inline constexpr const char* kMasqMap = "masq";
-inline constexpr Family kFamilies[] = {Family::Ip, Family::Ip6};
+inline constexpr const char* kMacspoofMap = "macspoof";
+inline constexpr Family kNatFamilies[] = {Family::Ip, Family::Ip6};
+inline constexpr Family kAllFamilies[] = {Family::Ip, Family::Ip6, Family::Bridge};
 
-enum class ChainKind { Dnat, Masq };
+enum class ChainKind { Dnat, Masq, Mac };
+// The attachment chains a family can hold.
+std::vector<ChainKind> chain_kinds(Family family);
+// The maps of a family's skeleton.
+std::vector<std::string> map_names(Family family);
 std::string attachment_chain(const std::string& attachment_hash, ChainKind kind);  // "att-<hash>-dnat"
 struct ParsedChainName {
   std::string attachment_hash;
@@ -54,7 +65,7 @@ struct Skeleton {
 };
 Skeleton skeleton(Family family);
 // Objects the skeleton holds (the table's use count with no attachment left).
-std::size_t skeleton_objects();
+std::size_t skeleton_objects(Family family);
 
 struct AttachmentObjects {
   Family family = Family::Ip;
@@ -65,6 +76,15 @@ struct AttachmentObjects {
 };
 // One entry per family the plan has work in. Throws tether::Error code 7 for an invalid mapping.
 std::vector<AttachmentObjects> attachment_objects(const NatPlan& plan);
+
+// macspoofchk of one attachment: frames from the host end of its veth must carry its MAC.
+struct MacSpoofPlan {
+  AttachmentKey key;
+  std::string host_ifname;  // host end of the container's veth
+  std::string mac;          // "02:42:ac:11:00:02"
+};
+// Throws tether::Error code 7 for a bad interface name or MAC.
+AttachmentObjects macspoof_objects(const MacSpoofPlan& plan);
 
 // The element an attachment rule (as read back from att-<hash>-<kind>) implies: the hostports /
 // hostip_hostports key of a DNAT rule, the masq key of a masquerade rule; nullopt for others

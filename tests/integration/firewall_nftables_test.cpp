@@ -81,7 +81,7 @@ class FirewallNftablesTest : public NetnsTest {
   static NatPlan example() {
     return plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, "tcp", ""}, {5353, 53, "udp", ""}, {8081, 81, "tcp", "10.1.1.1"}});
   }
-  std::unique_ptr<Firewall> fw_;
+  std::unique_ptr<NftablesFirewall> fw_;
 };
 
 // What `nft list table ip tether` must print for example(); H = attachment hash, C = comment.
@@ -402,6 +402,58 @@ TEST_F(FirewallNftablesTest, ConcurrentAddDelStaysConsistent) {
     for (int t = 0; t < kThreads; t += 2) fw_->del({"net1", "ctr-" + std::to_string(t), "eth0"});
   });
   EXPECT_TRUE(tables().empty());
+}
+
+const char* kExpectedBridge = R"(table bridge tether {
+	comment "managed by tether"
+	map macspoof {
+		type ifname : verdict
+		elements = { "tva" comment "C" : goto att-H-mac }
+	}
+
+	chain prerouting {
+		type filter hook prerouting priority dstnat; policy accept;
+		iifname vmap @macspoof
+	}
+
+	chain att-H-mac {
+		comment "C"
+		iifname "tva" ether saddr != 02:42:0a:42:00:02 drop comment "C"
+	}
+}
+)";
+
+TEST_F(FirewallNftablesTest, MacspoofDropsFramesWithAnotherSourceMac) {
+  // Two containers on a host bridge; A's frames must carry A's MAC.
+  TestNetns& a = add_container("msa");
+  TestNetns& b = add_container("msb");
+  std::string out;
+  ASSERT_EQ(host().exec("ip link add tbr0 type bridge && ip link set tbr0 up"
+                        " && ip link add tva type veth peer name eth0 netns " + a.name() +
+                        " && ip link add tvb type veth peer name eth0 netns " + b.name() +
+                        " && ip link set tva master tbr0 up && ip link set tvb master tbr0 up", &out), 0) << out;
+  ASSERT_EQ(a.exec("ip link set eth0 address 02:42:0a:42:00:02 && ip addr add 10.66.0.2/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
+  ASSERT_EQ(b.exec("ip addr add 10.66.0.3/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
+  const NatPlan nat = plan("ctr-a", {"10.66.0.2/24"}, true, {{8080, 80, "tcp", ""}});
+  const MacSpoofPlan spoof{nat.key, "tva", "02:42:0a:42:00:02"};
+  in_host([&] {
+    fw_->add(nat);
+    fw_->add_macspoof(spoof);
+    fw_->add_macspoof(spoof);  // again: replaced, not duplicated
+    EXPECT_NO_THROW(fw_->check_macspoof(spoof));
+  });
+  const std::string text = replace_all(replace_all(kExpectedBridge, "att-H-", "att-" + attachment_hash(nat.key) + "-"), "\"C\"",
+                                       "\"" + attachment_comment(nat.key) + "\"");
+  EXPECT_EQ(nft("list table bridge tether"), text);
+  auto ping = [&] { return a.exec("ip neigh flush dev eth0; ping -c1 -W1 10.66.0.3 >/dev/null 2>&1"); };
+  EXPECT_EQ(ping(), 0) << "the real MAC passes";
+  ASSERT_EQ(a.exec("ip link set eth0 address 02:42:0a:42:00:99", &out), 0) << out;
+  EXPECT_NE(ping(), 0) << "a spoofed MAC is dropped";
+  // Another attachment cannot take over the same host interface.
+  in_host([&] { EXPECT_THROW(fw_->add_macspoof({{"net1", "ctr-b", "eth0"}, "tva", "02:42:0a:42:00:03"}), Error); });
+  in_host([&] { fw_->del(nat.key); });  // DEL takes macspoofchk with the NAT objects
+  EXPECT_TRUE(tables().empty());
+  EXPECT_EQ(ping(), 0) << "after DEL nothing filters";
 }
 
 }  // namespace

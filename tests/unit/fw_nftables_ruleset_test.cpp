@@ -89,6 +89,7 @@ TEST(NftRuleset, OnlyWhatThePlanNeeds) {
 TEST(NftRuleset, ChainNamesParse) {
   EXPECT_EQ(parse_attachment_chain("att-0123456789abcdef-dnat")->attachment_hash, "0123456789abcdef");
   EXPECT_EQ(parse_attachment_chain("att-0123456789abcdef-masq")->kind, ChainKind::Masq);
+  EXPECT_EQ(parse_attachment_chain("att-0123456789abcdef-mac")->kind, ChainKind::Mac);
   EXPECT_FALSE(parse_attachment_chain("prerouting"));
   EXPECT_FALSE(parse_attachment_chain("att-0123456789abcdeX-dnat"));
   EXPECT_FALSE(parse_attachment_chain("att-0123456789abcdef-snat"));
@@ -96,9 +97,34 @@ TEST(NftRuleset, ChainNamesParse) {
 
 TEST(NftRuleset, SkeletonPerFamily) {
   const auto v4 = skeleton(Family::Ip), v6 = skeleton(Family::Ip6);
-  EXPECT_EQ(v4.maps.size() + v4.base_chains.size(), skeleton_objects());
+  EXPECT_EQ(v4.maps.size() + v4.base_chains.size(), skeleton_objects(Family::Ip));
+  EXPECT_EQ(skeleton_objects(Family::Bridge), 2u);
   EXPECT_EQ(v4.rules.size(), v6.rules.size() + 1);  // IPv6 has no DNAT'ed-localhost masquerade
   EXPECT_EQ(v4.table.comment, "managed by tether");
+}
+
+TEST(NftRuleset, MacspoofObjectsAndTheirElement) {
+  const MacSpoofPlan p{{"net1", "ctr-a", "eth0"}, "veth1234", "02:42:ac:11:00:02"};
+  const auto o = macspoof_objects(p);
+  EXPECT_EQ(o.family, Family::Bridge);
+  ASSERT_EQ(o.chains.size(), 1u);
+  EXPECT_EQ(o.chains[0].name, "att-" + attachment_hash(p.key) + "-mac");
+  ASSERT_EQ(o.rules.size(), 1u);
+  EXPECT_EQ(nftables::to_string(o.rules[0].statements), "iifname \"veth1234\" ether saddr != 02:42:ac:11:00:02 drop");
+  ASSERT_EQ(o.elements.size(), 1u);
+  const auto implied = element_of_rule(Family::Bridge, o.chains[0].name, ChainKind::Mac, o.rules[0].statements);
+  ASSERT_TRUE(implied);
+  EXPECT_EQ(implied->element.key, o.elements[0].key);
+  EXPECT_EQ(implied->element.set, kMacspoofMap);
+  for (const char* bad : {"02:42:ac:11:00", "02:42:ac:11:00:02:03", "zz:42:ac:11:00:02", ""}) {
+    try {
+      macspoof_objects({p.key, "veth1234", bad});
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), 7) << bad;
+    }
+  }
+  EXPECT_THROW(macspoof_objects({p.key, "0123456789abcdef", p.mac}), Error);
 }
 
 }  // namespace
