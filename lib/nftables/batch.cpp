@@ -12,6 +12,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
