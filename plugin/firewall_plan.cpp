@@ -2,6 +2,7 @@
 
 #include "lib/cni/error.hpp"
 #include "lib/fw_iptables/iptables_firewall.hpp"
+#include "lib/fw_nftables/nftables_firewall.hpp"
 #include "lib/util/error_list.hpp"
 
 namespace tether::plugin {
@@ -23,10 +24,14 @@ firewall::Backend choose_backend(BackendChoice choice) {
   switch (choice) {
     case BackendChoice::Iptables: return firewall::Backend::Iptables;
     case BackendChoice::Nftables:
-      cni::invalid_config("firewallBackend", "value 'nftables': this build of tether has no nftables backend");
+      if (!firewall::nftables_available())
+        cni::invalid_config("firewallBackend", "value 'nftables': this kernel has no nf_tables (nfnetlink / "
+                                               "nf_tables modules missing); use 'iptables' or 'auto'");
+      return firewall::Backend::Nftables;
     case BackendChoice::Auto: break;
   }
-  return firewall::Backend::Iptables;
+  if (firewall::legacy_nat_in_use()) return firewall::Backend::Iptables;
+  return firewall::nftables_available() ? firewall::Backend::Nftables : firewall::Backend::Iptables;
 }
 
 std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, firewall::Backend backend) {
@@ -48,7 +53,7 @@ void for_each_backend(const Deps& deps, const std::string& what, util::ErrorList
 
 std::unique_ptr<firewall::Firewall> make_firewall(firewall::Backend backend) {
   if (backend == firewall::Backend::Iptables) return firewall::make_iptables_firewall();
-  return nullptr;
+  return firewall::make_nftables_firewall();
 }
 
 }  // namespace tether::plugin

@@ -1,5 +1,6 @@
 // Packets, not rule text: a fake host netns with a "container" and an "outside" netns, each joined
-// to the host by a veth pair, and the libiptc firewall installing a NatPlan in the host.
+// to the host by a veth pair, and a firewall backend (libiptc or nftables: every test runs for
+// both) installing a NatPlan in the host.
 //
 //   outside (10.88.0.2, fd88::2) ── tvo0 [host 10.88.0.1, fd88::1] tvc0 (10.77.0.1, fd77::1) ── container (10.77.0.2, fd77::2)
 //
@@ -18,6 +19,7 @@
 
 #include "fixture/netns_fixture.hpp"
 #include "lib/fw_iptables/iptables_firewall.hpp"
+#include "lib/fw_nftables/nftables_firewall.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/sys/unique_fd.hpp"
 
@@ -127,7 +129,9 @@ std::string udp_exchange(int server_fd, int client_fd, const std::string& dst, s
   return addr_ip(peer);
 }
 
-class NatTrafficTest : public NetnsTest {
+enum class Backend { Iptables, Nftables };
+
+class NatTrafficTest : public NetnsTest, public ::testing::WithParamInterface<Backend> {
  protected:
   void SetUp() override {
     NetnsTest::SetUp();
@@ -150,7 +154,7 @@ class NatTrafficTest : public NetnsTest {
     sh(*ctr_, "ip addr add 10.77.0.2/24 dev eth0 && ip -6 addr add fd77::2/64 dev eth0 nodad && ip link set eth0 up"
               " && ip route add default via 10.77.0.1 && ip -6 route add default via fd77::1");
     sh(*out_, "ip addr add 10.88.0.2/24 dev eth0 && ip -6 addr add fd88::2/64 dev eth0 nodad && ip link set eth0 up");
-    fw_ = make_iptables_firewall();
+    fw_ = GetParam() == Backend::Iptables ? make_iptables_firewall() : make_nftables_firewall();
     plan_.key = {"trafficnet", "ctr-traffic", "eth0"};
     plan_.ip_masq = true;
     plan_.container_ips = {*net::IpPrefix::parse("10.77.0.2/24"), *net::IpPrefix::parse("fd77::2/64")};
@@ -177,18 +181,23 @@ class NatTrafficTest : public NetnsTest {
   NatPlan plan_;
 };
 
-TEST_F(NatTrafficTest, MasqueradeHidesTheContainerBehindTheHost) {
+TEST_P(NatTrafficTest, MasqueradeHidesTheContainerBehindTheHost) {
   in_host([&] { fw_->add(plan_); });  // with mappings: the network's masquerade rule
   EXPECT_EQ(tcp_exchange(*out_, 7000, *ctr_, "10.88.0.2", 7000), "10.88.0.1");
   EXPECT_EQ(tcp_exchange(*out_, 7000, *ctr_, "fd88::2", 7000), "fd88::1");
 }
 
-TEST_F(NatTrafficTest, MasqueradeWithoutMappingsUsesTheAttachmentsOwnRule) {
+TEST_P(NatTrafficTest, MasqueradeWithoutMappingsUsesTheAttachmentsOwnRule) {
   plan_.port_mappings.clear();
   in_host([&] { fw_->add(plan_); });
   std::string save;
-  host().exec("iptables-legacy-save -t nat", &save);
-  ASSERT_NE(save.find("-A TETHER-POSTROUTING -s 10.77.0.2/32 ! -d 10.77.0.0/24"), std::string::npos) << save;
+  if (GetParam() == Backend::Iptables) {
+    host().exec("iptables-legacy-save -t nat", &save);
+    ASSERT_NE(save.find("-A TETHER-POSTROUTING -s 10.77.0.2/32 ! -d 10.77.0.0/24"), std::string::npos) << save;
+  } else {
+    host().exec("nft list table ip tether", &save);
+    ASSERT_NE(save.find("ip saddr 10.77.0.2 ip daddr != 10.77.0.0/24 masquerade"), std::string::npos) << save;
+  }
   EXPECT_EQ(tcp_exchange(*out_, 7000, *ctr_, "10.88.0.2", 7000), "10.88.0.1");
   EXPECT_EQ(tcp_exchange(*out_, 7000, *ctr_, "fd88::2", 7000), "fd88::1");
   in_host([&] { fw_->del(plan_.key); });
@@ -196,7 +205,7 @@ TEST_F(NatTrafficTest, MasqueradeWithoutMappingsUsesTheAttachmentsOwnRule) {
   EXPECT_EQ(tcp_exchange(*out_, 7000, *ctr_, "10.88.0.2", 7000), "10.77.0.2") << "DEL removed the masquerade";
 }
 
-TEST_F(NatTrafficTest, PublishedPortsReachTheContainer) {
+TEST_P(NatTrafficTest, PublishedPortsReachTheContainer) {
   in_host([&] { fw_->add(plan_); });
   // From outside: DNAT keeps the client's address.
   EXPECT_EQ(tcp_exchange(*ctr_, 80, *out_, "10.88.0.1", 8080), "10.88.0.2");
@@ -227,7 +236,7 @@ TEST_F(NatTrafficTest, PublishedPortsReachTheContainer) {
   EXPECT_EQ(tcp_exchange(*ctr_, 80, *out_, "10.88.0.1", 8080).rfind("error:", 0), 0u);
 }
 
-TEST_F(NatTrafficTest, NeighbourOnTheSameBridgeReachesAPublishedPort) {
+TEST_P(NatTrafficTest, NeighbourOnTheSameBridgeReachesAPublishedPort) {
   // Two containers on one bridge: A reaches B's published port through a host address. Without
   // the hairpin masquerade B would answer A directly (from its own address) and A would reject it.
   TestNetns& a = add_container("bra");
@@ -249,7 +258,7 @@ TEST_F(NatTrafficTest, NeighbourOnTheSameBridgeReachesAPublishedPort) {
   EXPECT_EQ(tcp_exchange(b, 80, a, "10.66.0.3", 80), "10.66.0.2");
 }
 
-TEST_F(NatTrafficTest, HostIpLimitsTheMappingToThatAddress) {
+TEST_P(NatTrafficTest, HostIpLimitsTheMappingToThatAddress) {
   sh(host(), "ip addr add 10.88.0.9/24 dev tvo0");
   plan_.port_mappings = {{8081, 80, net::L4Proto::Tcp, net::IpAddress::parse("10.88.0.9")}};
   in_host([&] { fw_->add(plan_); });
@@ -258,7 +267,7 @@ TEST_F(NatTrafficTest, HostIpLimitsTheMappingToThatAddress) {
   EXPECT_EQ(tcp_exchange(*ctr_, 80, *out_, "fd88::1", 8081).rfind("error:", 0), 0u);    // a v4 hostIP is v4-only
 }
 
-TEST_F(NatTrafficTest, RemappedUdpPortTakesEffectForAnExistingFlow) {
+TEST_P(NatTrafficTest, RemappedUdpPortTakesEffectForAnExistingFlow) {
   plan_.port_mappings = {{5353, 53, net::L4Proto::Udp, {}}};
   in_host([&] { fw_->add(plan_); });
   UniqueFd srv53 = server(*ctr_, AF_INET, SOCK_DGRAM, 53);
@@ -273,6 +282,11 @@ TEST_F(NatTrafficTest, RemappedUdpPortTakesEffectForAnExistingFlow) {
   EXPECT_EQ(udp_exchange(srv54.get(), cli.get(), "10.88.0.1", 5353), "10.88.0.2");
   EXPECT_FALSE(readable(srv53.get(), 100));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, NatTrafficTest, ::testing::Values(Backend::Iptables, Backend::Nftables),
+                         [](const ::testing::TestParamInfo<Backend>& i) {
+                           return i.param == Backend::Iptables ? "iptables" : "nftables";
+                         });
 
 }  // namespace
 }  // namespace tether::firewall

@@ -1,0 +1,49 @@
+#pragma once
+// Reading tether's objects back from the kernel. Absent objects are nullopt/empty, never errors;
+// other kernel errors throw NftError. Lookups of one object are single requests (O(1)); list_*
+// dump (O(objects)).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/nftables/objects.hpp"
+#include "lib/nftables/statement.hpp"
+
+namespace tether::nftables {
+
+class Socket;
+
+std::optional<TableInfo> get_table(Socket& sock, Family f, const std::string& name);
+// nullopt when the chain (or its table) does not exist.
+std::optional<Chain> get_chain(Socket& sock, Family f, const std::string& table, const std::string& name);
+// Every chain of the table (the kernel dumps the family's chains; filtered here).
+std::vector<Chain> list_chains(Socket& sock, Family f, const std::string& table);
+
+struct RuleInfo {
+  std::uint64_t handle = 0;
+  std::string comment;
+  // The rule as statements; nullopt when it is not a shape lib/nftables writes.
+  std::optional<std::vector<Statement>> statements;
+};
+// The rules of one chain in order (empty when the chain does not exist).
+std::vector<RuleInfo> list_rules(Socket& sock, Family f, const std::string& table, const std::string& chain);
+
+struct ElementInfo {
+  Bytes key;
+  std::optional<Verdict> verdict;
+  std::string comment;
+};
+// One element by key (NFT_MSG_GETSETELEM without dump); nullopt when the key (or set) is absent.
+std::optional<ElementInfo> get_element(Socket& sock, Family f, const std::string& table, const std::string& set,
+                                       const Bytes& key);
+std::vector<ElementInfo> list_elements(Socket& sock, Family f, const std::string& table, const std::string& set);
+// Whether a set/map of that name exists.
+bool has_set(Socket& sock, Family f, const std::string& table, const std::string& set);
+
+// True when this kernel (in the current netns) speaks nf_tables: one GETGEN request, nothing is
+// created. Throws NftError for EPERM (the caller lacks CAP_NET_ADMIN: that says nothing about the
+// kernel, and guessing "no" is how CNI's portmap picks the wrong backend, plugins#1280).
+bool kernel_has_nftables();
+
+}  // namespace tether::nftables
