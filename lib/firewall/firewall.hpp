@@ -4,10 +4,12 @@
 // need the netns, the interface or prevResult.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lib/net/ip.hpp"
+#include "lib/net/mac.hpp"
 #include "lib/net/port_mapping.hpp"
 
 namespace tether::firewall {
@@ -20,12 +22,18 @@ struct AttachmentKey {
 
 using PortMapping = net::PortMapping;
 
+// Everything a backend installs for one attachment (the name is historical: it also carries the
+// MAC spoof check).
 struct NatPlan {
   AttachmentKey key;
   bool ip_masq = false;
   std::vector<net::IpPrefix> container_ips;  // container address with its subnet prefix
   std::vector<PortMapping> port_mappings;    // validated when parsed
-  bool empty() const { return !ip_masq && port_mappings.empty(); }
+  // macspoofchk: frames entering the bridge from `host_ifname` (the host end of the container's
+  // veth) whose source MAC is not `spoof_check_mac` are dropped. nftables backend only.
+  std::string host_ifname;
+  std::optional<net::Mac> spoof_check_mac;
+  bool empty() const { return !ip_masq && port_mappings.empty() && !spoof_check_mac; }
   // True when IPv4 host ports are DNATed to the container: 127.0.0.1 is then DNATed too, which
   // the kernel routes only with route_localnet on the interface toward it (the caller's job).
   bool needs_route_localnet() const;
