@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <filesystem>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -47,11 +48,11 @@ std::string join(const std::vector<std::string>& v) {
 
 std::ostream& operator<<(std::ostream& os, const Snapshot& s) {
   return os << "\n  host links:" << join(s.host_links) << "\n  container links:" << join(s.ctr_links)
-            << "\n  bridge addresses:" << join(s.bridge_addrs) << "\n  TETHER rules:" << join(s.tether_rules)
+            << "\n  bridge addresses:" << join(s.bridge_addrs) << "\n  firewall rules and state:" << join(s.tether_rules)
             << "\n  leases: " << s.leases;
 }
 
-class FaultInjectionTest : public NetnsTest {
+class FaultInjectionTest : public NetnsTest, public ::testing::WithParamInterface<const char*> {
  protected:
   void SetUp() override {
     NetnsTest::SetUp();
@@ -73,7 +74,7 @@ class FaultInjectionTest : public NetnsTest {
               {"bridge", kBridge},
               {"isDefaultGateway", true},
               {"ipMasq", true},
-              {"firewallBackend", "iptables"},
+              {"firewallBackend", backend()},
               {"stateDir", data_dir_ + "/.state"},
               {"hairpinMode", true},
               {"portIsolation", true},
@@ -110,20 +111,13 @@ class FaultInjectionTest : public NetnsTest {
     std::sort(addrs.begin(), addrs.end());
     return addrs;
   }
+  // The racing-bridge test is not about the firewall: it runs on the default backend.
+  const char* backend() const { return GetParam() ? GetParam() : "auto"; }
+  // Rules and state files (a rollback removes both).
   std::vector<std::string> tether_rules() {
-    std::vector<std::string> lines;
-    for (const char* save : {"iptables-legacy-save", "ip6tables-legacy-save"}) {
-      std::string out;
-      EXPECT_EQ(host().exec(save, &out), 0) << out;
-      std::istringstream in(out);
-      for (std::string line; std::getline(in, line);) {
-        if (line.find("TETHER") == std::string::npos) continue;
-        // Chain declarations carry packet counters ("[0:0]") that say nothing about leaks.
-        if (line[0] == ':') line = line.substr(0, line.find(' '));
-        lines.push_back(std::string(save) + ": " + line);
-      }
-    }
-    std::sort(lines.begin(), lines.end());
+    std::vector<std::string> lines = tether_firewall(host());
+    for (const auto& e : std::filesystem::recursive_directory_iterator(data_dir_ + "/.state", ec_))
+      if (e.is_regular_file() && e.path().filename().string()[0] != '.') lines.push_back("state: " + e.path().string());
     return lines;
   }
   std::size_t leases() { return count_leases(data_dir_ + "/finet"); }
@@ -171,10 +165,11 @@ class FaultInjectionTest : public NetnsTest {
   }
 
   std::string data_dir_;
+  std::error_code ec_;
   std::optional<netns::Netns> host_ns_;
 };
 
-TEST_F(FaultInjectionTest, EveryOperationOnNewBridgeLeavesNothing) {
+TEST_P(FaultInjectionTest, EveryOperationOnNewBridgeLeavesNothing) {
   TestNetns& ctr = add_container();
   const Snapshot before = snapshot(ctr);
   ASSERT_EQ(before.host_links, std::vector<std::string>{"lo"});
@@ -187,7 +182,7 @@ TEST_F(FaultInjectionTest, EveryOperationOnNewBridgeLeavesNothing) {
   RecordProperty("operations", k);
 }
 
-TEST_F(FaultInjectionTest, EveryOperationOnSharedBridgeKeepsOthers) {
+TEST_P(FaultInjectionTest, EveryOperationOnSharedBridgeKeepsOthers) {
   TestNetns& a = add_container("a");
   TestNetns& b = add_container("b");
   cni::Result ra = add("keeper", a, 30001);
@@ -212,7 +207,9 @@ TEST_F(FaultInjectionTest, EveryOperationOnSharedBridgeKeepsOthers) {
 
 // Another ADD created the bridge, failed, and removed it again right after we adopted it: the veth
 // request then names a master that is gone. The ADD must ensure the bridge again and succeed.
-TEST_F(FaultInjectionTest, BridgeRemovedByRacingRollbackIsEnsuredAgain) {
+class BridgeRaceTest : public FaultInjectionTest {};
+
+TEST_P(BridgeRaceTest, BridgeRemovedByRacingRollbackIsEnsuredAgain) {
   TestNetns& ctr = add_container();
   const std::string host_name = host().name();
   bool removed = false;
@@ -237,6 +234,9 @@ TEST_F(FaultInjectionTest, BridgeRemovedByRacingRollbackIsEnsuredAgain) {
   EXPECT_EQ(ctr.exec("ping -c1 -W2 10.77.0.1", &out), 0) << out;
   del("race", ctr, 30998);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, FaultInjectionTest, ::testing::ValuesIn(kBackends), backend_test_name);
+INSTANTIATE_TEST_SUITE_P(DefaultBackend, BridgeRaceTest, ::testing::Values(nullptr));
 
 }  // namespace
 }  // namespace tether::testing

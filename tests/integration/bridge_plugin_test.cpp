@@ -590,18 +590,72 @@ TEST_F(BridgePluginTest, DnsFromConfigElseIpam) {
   del_ok("cb", b.path(), cc);
 }
 
-TEST_F(BridgePluginTest, IpMasqRulesFollowTheAttachment) {
+class BridgeBackendTest : public BridgePluginTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(BridgeBackendTest, IpMasqRulesFollowTheAttachment) {
   TestNetns& a = add_container();
-  json c = conf("1.0.0", {{"ipMasq", true}});
+  json c = conf("1.0.0", {{"ipMasq", true}, {"firewallBackend", GetParam()}});
   add_ok(a, "ca", c);
-  std::string nat;
-  ASSERT_EQ(host().exec("iptables-legacy-save -t nat", &nat), 0) << nat;
-  EXPECT_THAT(nat, HasSubstr("10.77.0.2"));
-  EXPECT_THAT(nat, HasSubstr("MASQUERADE"));
+  std::string all;
+  for (const auto& l : tether_firewall(host())) all += l + "\n";
+  EXPECT_THAT(all, HasSubstr("10.77.0.2"));
+  EXPECT_THAT(all, ::testing::AnyOf(HasSubstr("masquerade"), HasSubstr("MASQUERADE")));
+  EXPECT_EQ(firewall_owners(host()).count("ca") > 0, true) << all;
+  // Only the configured backend was written.
+  EXPECT_EQ(has_nft_tables(host()), std::string(GetParam()) == "nftables") << all;
   del_ok("ca", a.path(), c);
-  host().exec("iptables-legacy-save -t nat", &nat);
-  EXPECT_THAT(nat, ::testing::Not(HasSubstr("10.77.0.2")));
+  EXPECT_THAT(tether_firewall(host()), ::testing::IsEmpty());
   del_ok("ca", "", c);  // DEL without netns still cleans (nothing left: succeeds)
+}
+
+// `auto` (the default): nftables in a netns without legacy x_tables in use; libiptc where the
+// legacy nat table already exists (kube-proxy or Docker in legacy mode, our own earlier rules).
+TEST_F(BridgePluginTest, AutoPicksNftablesUnlessLegacyNatIsInUse) {
+  TestNetns& a = add_container();
+  const json c = conf("1.0.0", {{"ipMasq", true}});
+  add_ok(a, "ca", c);
+  EXPECT_TRUE(has_nft_tables(host()));
+  std::string names;
+  host().exec("cat /proc/net/ip_tables_names", &names);
+  EXPECT_THAT(names, ::testing::Not(HasSubstr("nat"))) << "looking must not create the legacy table";
+  del_ok("ca", a.path(), c);
+  EXPECT_FALSE(has_nft_tables(host()));
+
+  std::string out;
+  ASSERT_EQ(host().exec("iptables-legacy -t nat -N SOMEONE-ELSE", &out), 0) << out;  // legacy in use
+  add_ok(a, "ca", c);
+  EXPECT_FALSE(has_nft_tables(host()));
+  host().exec("iptables-legacy-save", &out);
+  EXPECT_THAT(out, HasSubstr("TETHER-POSTROUTING"));
+  del_ok("ca", a.path(), c);
+  EXPECT_THAT(tether_firewall(host()), ::testing::IsEmpty());
+}
+
+// DEL and GC clean every backend: the attachment may have been made under another config, or on
+// a host that chose differently then.
+TEST_F(BridgePluginTest, DelCleansTheOtherBackendToo) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  add_ok(a, "ca", conf("1.1.0", {{"ipMasq", true}, {"firewallBackend", "iptables"}}));
+  add_ok(b, "cb", conf("1.1.0", {{"ipMasq", true}, {"firewallBackend", "nftables"}}));
+  EXPECT_EQ(firewall_owners(host()).count("ca") > 0 && firewall_owners(host()).count("cb") > 0, true);
+  del_ok("ca", a.path(), conf("1.1.0", {{"ipMasq", true}, {"firewallBackend", "nftables"}}));
+  EXPECT_EQ(firewall_owners(host()).count("ca"), 0u);
+  EXPECT_GT(firewall_owners(host()).count("cb"), 0u);
+  json gc = conf("1.1.0");  // no valid-attachments: everything is stale
+  PluginRun r = tether({{"CNI_COMMAND", "GC"}, {"CNI_PATH", TETHER_BIN_DIR}}, gc.dump());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(tether_firewall(host()), ::testing::IsEmpty());
+}
+
+// An explicit backend the host cannot serve, or an unknown one, is refused before anything exists.
+TEST_F(BridgePluginTest, UnknownBackendIsCode7NamingTheKey) {
+  TestNetns& a = add_container();
+  PluginRun r = call("ADD", "ca", a.path(), conf("1.0.0", {{"ipMasq", true}, {"firewallBackend", "ebpf"}}));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(json::parse(r.out)["code"], 7);
+  EXPECT_THAT(r.out, HasSubstr("firewallBackend"));
+  EXPECT_THAT(link_names(host()), ::testing::ElementsAre("lo"));
 }
 
 // ---- concurrency ----
@@ -678,7 +732,7 @@ TEST_F(BridgePluginTest, NftHostNoteAtInfoLevelOnly) {
   TestNetns& a = add_container("a");
   for (const char* level : {"info", "warning"}) {
     SCOPED_TRACE(level);
-    const json c = conf("1.1.0", {{"ipMasq", true}, {"logLevel", level}});
+    const json c = conf("1.1.0", {{"ipMasq", true}, {"logLevel", level}, {"firewallBackend", "iptables"}});
     const PluginRun r = call("ADD", "nft", a.path(), c);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     const bool noted = r.err.find("nf_tables variant") != std::string::npos;
@@ -686,6 +740,8 @@ TEST_F(BridgePluginTest, NftHostNoteAtInfoLevelOnly) {
     del_ok("nft", a.path(), c);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, BridgeBackendTest, ::testing::ValuesIn(kBackends), backend_test_name);
 
 }  // namespace
 }  // namespace tether::testing

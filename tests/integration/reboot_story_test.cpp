@@ -27,7 +27,7 @@ constexpr int kPool = 5;  // 10.82.0.0/29: .2-.6 (.1 is the gateway, .7 broadcas
 
 std::string numbered(const char* prefix, int i) { return std::string(prefix).append(std::to_string(i)); }
 
-class RebootStoryTest : public NetnsTest, public ::testing::WithParamInterface<bool> {
+class RebootStoryTest : public NetnsTest, public ::testing::WithParamInterface<std::tuple<bool, const char*>> {
  protected:
   void SetUp() override {
     NetnsTest::SetUp();
@@ -40,7 +40,7 @@ class RebootStoryTest : public NetnsTest, public ::testing::WithParamInterface<b
   }
 
   json conf(int port, const json& valid = nullptr) const {
-    json c = nat_bridge_conf(kNet, kBridge, data_dir_, "10.82.0.0/29");
+    json c = nat_bridge_conf(kNet, kBridge, data_dir_, "10.82.0.0/29", std::get<1>(GetParam()));
     if (!valid.is_null()) {
       c["cni.dev/valid-attachments"] = valid;
     } else {
@@ -79,16 +79,9 @@ class RebootStoryTest : public NetnsTest, public ::testing::WithParamInterface<b
     return out;
   }
   // Per-attachment rules in the host's nat table, by container id (from the rule comment).
-  std::multiset<std::string> rule_owners() {
-    std::string save;
-    EXPECT_EQ(host().exec("iptables-legacy-save -t nat", &save), 0) << save;
-    std::multiset<std::string> out;
-    std::istringstream in(save);
-    for (std::string l; std::getline(in, l);) {
-      const auto p = l.find(" id=");
-      if (p != std::string::npos) out.insert(l.substr(p + 4, l.find(' ', p + 4) - p - 4));
-    }
-    return out;
+  std::set<std::string> rule_owners() {
+    const auto all = firewall_owners(host());
+    return {all.begin(), all.end()};
   }
 
   std::string data_dir_;
@@ -96,7 +89,8 @@ class RebootStoryTest : public NetnsTest, public ::testing::WithParamInterface<b
 };
 
 TEST_P(RebootStoryTest, GcWithTheLiveListReclaimsLeasesOfVanishedNetns) {
-  const bool iptables_survive = GetParam();
+  const bool rules_survive = std::get<0>(GetParam());
+  const bool nft = std::string(std::get<1>(GetParam())) == "nftables";
   // Before the "reboot": four of the five addresses are leased.
   for (int i = 0; i < kPool - 1; ++i) ASSERT_FALSE(add(numbered("old-", i)).empty());
   ASSERT_EQ(leases().size(), static_cast<size_t>(kPool - 1));
@@ -109,9 +103,11 @@ TEST_P(RebootStoryTest, GcWithTheLiveListReclaimsLeasesOfVanishedNetns) {
   }
   std::string out;
   ASSERT_EQ(host().exec(std::string("ip link del ") + kBridge, &out), 0) << out;
-  if (!iptables_survive) {
-    ASSERT_EQ(host().exec("iptables-legacy -t nat -F && iptables-legacy -t nat -X && "
-                          "ip6tables-legacy -t nat -F && ip6tables-legacy -t nat -X", &out), 0) << out;
+  if (!rules_survive) {
+    const std::string flush = nft ? "nft delete table ip tether; nft delete table ip6 tether; true"
+                                  : "iptables-legacy -t nat -F && iptables-legacy -t nat -X && "
+                                    "ip6tables-legacy -t nat -F && ip6tables-legacy -t nat -X";
+    ASSERT_EQ(host().exec(flush, &out), 0) << out;
   }
   EXPECT_EQ(leases().size(), static_cast<size_t>(kPool - 1)) << "the store survives";
 
@@ -134,10 +130,12 @@ TEST_P(RebootStoryTest, GcWithTheLiveListReclaimsLeasesOfVanishedNetns) {
   const auto owners = rule_owners();
   EXPECT_EQ(owners.count("new-0"), 1u) << "live DNAT kept";
   EXPECT_EQ(owners.size(), 1u) << "only the live attachment's rules remain";
-  std::string save;
-  host().exec("iptables-legacy-save -t nat", &save);
-  EXPECT_NE(save.find(":network net=" + std::string(kNet) + "\" -j MASQUERADE"), std::string::npos)
-      << "the network's masquerade stays while it has a DNAT rule\n" << save;
+  if (!nft) {
+    std::string save;
+    host().exec("iptables-legacy-save -t nat", &save);
+    EXPECT_NE(save.find(":network net=" + std::string(kNet) + "\" -j MASQUERADE"), std::string::npos)
+        << "the network's masquerade stays while it has a DNAT rule\n" << save;
+  }
   ASSERT_EQ(ctr("new-0").exec("ip -4 -o addr show dev eth0", &out), 0);
   EXPECT_NE(out.find(" " + live_ip + "/29"), std::string::npos) << out;
 
@@ -156,8 +154,11 @@ TEST_P(RebootStoryTest, GcWithTheLiveListReclaimsLeasesOfVanishedNetns) {
   EXPECT_TRUE(rule_owners().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Reboot, RebootStoryTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "RulesSurvive" : "RulesFlushed"; });
+INSTANTIATE_TEST_SUITE_P(Reboot, RebootStoryTest, ::testing::Combine(::testing::Bool(), ::testing::ValuesIn(kBackends)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) ? "RulesSurvive_" : "RulesFlushed_") +
+                                  std::get<1>(info.param);
+                         });
 
 }  // namespace
 }  // namespace tether::testing
