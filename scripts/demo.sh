@@ -36,10 +36,16 @@ ip -n td-host link add uplink type veth peer name eth0 netns td-out
 ip -n td-host addr add 10.250.99.1/24 dev uplink && ip -n td-host link set uplink up
 ip -n td-out addr add 10.250.99.2/24 dev eth0 && ip -n td-out link set eth0 up
 
-# The conflist as shipped, with its IPAM store moved into the temp dir.
+# The conflist as shipped, with its IPAM store and firewall state moved into the temp dir.
 conf() {  # $1 = runtimeConfig JSON
-  jq -c --arg dir "$tmp/ipam" --argjson rc "$1" \
-    '.plugins[0] + {cniVersion, name} | .ipam.dataDir = $dir | .runtimeConfig = $rc' conf/10-tether.conflist
+  jq -c --arg dir "$tmp/ipam" --arg state "$tmp/state" --argjson rc "$1" \
+    '.plugins[0] + {cniVersion, name} | .ipam.dataDir = $dir | .stateDir = $state | .runtimeConfig = $rc' \
+    conf/10-tether.conflist
+}
+# tether's firewall objects on the node, whichever backend `auto` picked (nftables in a fresh netns).
+fw() {
+  ip netns exec td-host sh -c 'for f in ip ip6; do nft list table $f tether; done; iptables-legacy-save' 2>/dev/null |
+    grep -E 'tether|TETHER' || true
 }
 cni() {  # $1 = command, $2 = container netns, $3 = runtimeConfig
   ip netns exec td-host env -i CNI_COMMAND="$1" CNI_CONTAINERID="demo-$2" CNI_NETNS="/var/run/netns/$2" \
@@ -70,13 +76,13 @@ sleep 0.3
 ip netns exec td-out nc -w2 10.250.99.1 8080 </dev/null
 wait $server || true
 
-step "rules installed on the node (legacy x_tables: iptables-legacy-save)"
-ip netns exec td-host iptables-legacy-save -t nat | grep -c TETHER | sed 's/^/TETHER lines: /'
+step "rules installed on the node (firewallBackend auto: nftables here; \`nft list table ip tether\`)"
+ip netns exec td-host nft list table ip tether | grep -E 'map|elements|dnat|masquerade|chain' | head -20
 
 step "DEL both containers (twice: DEL is idempotent) and check nothing is left"
 for c in td-c1 td-c2; do cni DEL $c '{}'; cni DEL $c '{}'; done
 echo "veths on the node:   $(ip -n td-host -o link show 2>/dev/null | grep -c '^[0-9]*: veth' || true)"
-echo "TETHER nat lines:    $(ip netns exec td-host iptables-legacy-save -t nat | grep -c TETHER || true)"
+echo "firewall objects:    $(fw | wc -l)"
 echo "IPAM leases:         $(ls "$tmp/ipam/tether" | grep -cE '^[0-9.]+$' || true)"
 cleanup_children
 step "demo done; namespaces and temp files removed"

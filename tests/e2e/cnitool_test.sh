@@ -27,7 +27,7 @@ unset CNI_ARGS CAP_ARGS CNI_IFNAME
 ct() { ip netns exec "$H" "$cnitool" "$@"; }
 in_ns() { ip netns exec "$@"; }
 leases() { ls "$1" 2>/dev/null | grep -E '^[0-9a-f.:]+$' || true; }
-legacy_rules() { in_ns "$H" sh -c 'iptables-legacy-save; ip6tables-legacy-save' 2>/dev/null | grep -E "$1" || true; }
+legacy_rules() { tether_fw in_ns "$H" | grep -E "$1" || true; }
 
 log "chain: tether -> tuning -> firewall (conf/cnitool/tether-chain.conflist)"
 r1=$(CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAME=web;K8S_POD_NAMESPACE=e2e" \

@@ -7,7 +7,7 @@
 # needs). Usage: containerd_test.sh CONFLIST (relative to conf/)
 if [[ -z ${E2E_PRIVATE_MNT:-} ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
-  mkdir -p /etc/cni/net.d /var/lib/cni  # mount points (what containerd's packages create anyway)
+  mkdir -p /etc/cni/net.d /var/lib/cni /run/tether  # mount points (what the packages create anyway)
   exec unshare -m --propagation private env E2E_PRIVATE_MNT=1 bash "$0" "$@"
 fi
 source "$(dirname "$0")/lib.sh"
@@ -25,6 +25,7 @@ cp "$TETHER_SOURCE_DIR/conf/$conflist" "$E2E_TMP/net.d/"
 mount --bind "$E2E_TMP/net.d" /etc/cni/net.d
 mount -t tmpfs tether-e2e /opt && mkdir -p /opt/cni/bin && mount --bind "$bin" /opt/cni/bin
 mount -t tmpfs tether-e2e /var/lib/cni
+mount -t tmpfs tether-e2e /run/tether  # the plugin's firewall state (stateDir default)
 net=$(jq -r .name "$E2E_TMP/net.d/$(basename "$conflist")")
 subnet=$(jq -r '.plugins[0].ipam.ranges[0][0].subnet' "$E2E_TMP/net.d/$(basename "$conflist")")
 prefix=${subnet%.*}  # a /16 or /24 written as a.b.c.0: its first three octets match its hosts
@@ -92,4 +93,4 @@ c task kill -s KILL "$id" >/dev/null
 wait "$runpid" || true
 [[ -e $lease_dir/$cip ]] && fail "lease $cip kept after the task exited: $(cat "$T/run.log")"
 [[ -z $(ip -n "$H" -o link show type veth) ]] || fail "veth left in host netns"
-[[ -z $(ip netns exec "$H" sh -c 'iptables-legacy-save' | grep -F "$cip") ]] || fail "NAT rules for $cip kept"
+[[ -z $(tether_fw ip netns exec "$H" | grep -F "$cip") ]] || fail "NAT rules for $cip kept"

@@ -6,13 +6,14 @@
 # Runs in a throwaway host netns and a private mount namespace (libcni cache on tmpfs).
 if [[ -z ${E2E_PRIVATE_MNT:-} ]]; then
   [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
-  mkdir -p /var/lib/cni
+  mkdir -p /var/lib/cni /run/tether  # mount points only
   exec unshare -m --propagation private env E2E_PRIVATE_MNT=1 bash "$0" "$@"
 fi
 source "$(dirname "$0")/lib.sh"
 need jq; need curl; need busybox; need go
 [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import yaml' 2>/dev/null || fail "needs Debian's python3-yaml"
 mount -t tmpfs tether-e2e /var/lib/cni
+mount -t tmpfs tether-e2e /run/tether  # the plugin's firewall state (stateDir default)
 k8s="$TETHER_SOURCE_DIR/conf/kubernetes"
 
 log "manifests"
@@ -87,4 +88,4 @@ cri del "/run/netns/$P" || fail "first DEL"
 ip -n "$P" link show eth0 >/dev/null 2>&1 && fail "eth0 left after DEL"
 cri del "" || fail "second, netns-less DEL"
 [[ -z $(ls "/var/lib/cni/networks/tether" 2>/dev/null | grep -E '^[0-9.]+$') ]] || fail "lease left"
-[[ -z $(ip netns exec "$H" iptables-legacy-save | grep -E -- "$podip|--dport $hp") ]] || fail "NAT rules left"
+[[ -z $(tether_fw ip netns exec "$H" | grep -E -- "$podip|--dport $hp| $hp ") ]] || fail "NAT rules left"

@@ -42,6 +42,14 @@ E2E_ID=$$  # unique per run: used in every name this test creates
 
 need() { command -v "$1" >/dev/null || fail "missing '$1' (scripts/install-deps.sh installs it)"; }
 
+# The firewall as text in the netns the given command prefix runs in (`tether_fw ip netns exec NS`,
+# `tether_fw in_host`): legacy x_tables and tether's nftables tables, whichever backend wrote them.
+# Reads only: no `-t TABLE`, which would create a legacy table (and so change `auto`'s choice).
+tether_fw() {
+  "$@" sh -c 'iptables-legacy-save; ip6tables-legacy-save; for f in ip ip6 bridge; do nft list table $f tether; done' \
+    2>/dev/null || true
+}
+
 # Installs the build's binaries (+ bundled libs) the way `cmake --install` lays them out; prints
 # the CNI bin dir.
 stage_install() {

@@ -32,7 +32,7 @@ dd="$E2E_TMP/ipam"
 netd="$E2E_TMP/net.d" && mkdir -p "$netd"
 jq --arg n "$net" --arg br "$br" --arg s "$subnet_prefix.0/24" --arg gw "$subnet_prefix.1" --arg dd "$dd" \
   '.name = $n | .plugins[0].bridge = $br | .plugins[0].ipam.ranges = [[{subnet: $s, gateway: $gw}]]
-   | .plugins[0].ipam.dataDir = $dd' \
+   | .plugins[0].ipam.dataDir = $dd | .plugins[0].stateDir = ($dd + "-state")' \
   "$TETHER_SOURCE_DIR/conf/podman/tether-$version.conflist" >"$netd/$net.conflist"
 cat >"$E2E_TMP/containers.conf" <<CONF
 [containers]
@@ -89,7 +89,7 @@ log "stop releases, start re-adds"
 pm stop -t 0 "a$E2E_ID" >/dev/null || fail "podman stop"
 assert_eq "$(leases)" "$want_ip" "leases after stop"
 assert_eq "$(in_host ip -o link show master "$br" | wc -l)" 1 "ports on $br after stop (only b's veth)"
-[[ -z $(in_host sh -c 'iptables-legacy-save -t nat; iptables-legacy-save -t filter' | grep -E -- "--dport $hostport|$ipa/32|-d $ipa " ) ]] \
+[[ -z $(tether_fw in_host | grep -E -- "--dport $hostport|$ipa/32|-d $ipa |$ipa |\. $hostport " ) ]] \
   || fail "NAT rules for a kept after stop"
 pm start "a$E2E_ID" >/dev/null || fail "podman start"
 ipa2=$(inspect "a$E2E_ID" IPAddress)
@@ -102,5 +102,5 @@ pm rm -f -t 0 "a$E2E_ID" "b$E2E_ID" >/dev/null || fail "podman rm -f"
 [[ -z $(leases) ]] || fail "leases left: $(leases)"
 [[ -z $(in_host ip -o link show master "$br" 2>/dev/null) ]] || fail "veths left on $br"
 in_host ip link del "$br" || fail "bridge $br missing"
-left=$(in_host sh -c 'iptables-legacy-save; ip6tables-legacy-save' 2>/dev/null | grep -E "$subnet_prefix\.|--dport $hostport|$br" || true)
+left=$(tether_fw in_host | grep -E "$subnet_prefix\.|--dport $hostport|$br|\. $hostport " || true)
 [[ -z $left ]] || fail "iptables rules left behind: $left"
