@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache
   libnl-3-dev libnl-route-3-dev libiptc-dev libnetfilter-conntrack-dev nlohmann-json3-dev
+  libsystemd-dev                # sd-bus headers (lib/dbus loads libsystemd.so.0 on first use)
   libgtest-dev libgmock-dev
   iproute2 iptables iputils-ping netcat-openbsd procps
   containernetworking-plugins   # reference host-local/bridge: interop tests and benchmarks
