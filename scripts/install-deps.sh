@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ccache
+  clang-format-14                        # scripts/check-format.sh (.clang-format is tuned for 14)
   libnl-3-dev libnl-route-3-dev libiptc-dev libnetfilter-conntrack-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   iproute2 iptables iputils-ping netcat-openbsd procps
