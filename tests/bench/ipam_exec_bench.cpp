@@ -55,8 +55,8 @@ int exec_ms(const std::string& bin, const std::vector<std::string>& env, const s
 }
 
 std::vector<std::string> cni_env(const std::string& cmd, const std::string& id) {
-  return {"CNI_COMMAND=" + cmd, "CNI_CONTAINERID=" + id, "CNI_IFNAME=eth0", "CNI_NETNS=/proc/self/ns/net",
-          "CNI_PATH=/usr/lib/cni", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  return {"CNI_COMMAND=" + cmd,          "CNI_CONTAINERID=" + id, "CNI_IFNAME=eth0",
+          "CNI_NETNS=/proc/self/ns/net", "CNI_PATH=/usr/lib/cni", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
 }
 
 double pct(std::vector<double> v, double q) {
@@ -77,10 +77,12 @@ struct Tool {
     fs::create_directories(net);
     for (int i = 0; i < leases; ++i) {
       const int v = 1000 + i;
-      std::ofstream(net / ("10.1." + std::to_string(v / 256) + "." + std::to_string(v % 256))) << "pre" << i << "\r\neth0";
+      std::ofstream(net / ("10.1." + std::to_string(v / 256) + "." + std::to_string(v % 256)))
+          << "pre" << i << "\r\neth0";
     }
-    conf = R"({"cniVersion":"1.0.0","name":"net-)" + tag + R"(","type":"bridge","ipam":{"type":"tether-ipam","dataDir":")" +
-           data_dir.string() + R"(","ranges":[[{"subnet":"10.1.0.0/16"}]]}})";
+    conf = R"({"cniVersion":"1.0.0","name":"net-)" + tag +
+           R"(","type":"bridge","ipam":{"type":"tether-ipam","dataDir":")" + data_dir.string() +
+           R"(","ranges":[[{"subnet":"10.1.0.0/16"}]]}})";
   }
   // Exit code of one call; its time goes to `out` (nullptr: untimed warm-up).
   int call(const std::string& cmd, const std::string& id, std::vector<double>* out) {

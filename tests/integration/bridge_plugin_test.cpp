@@ -660,9 +660,10 @@ TEST_F(BridgePluginTest, NftHostNoteAtInfoLevelOnly) {
   for (const std::string variant : {"nft", "legacy"}) {
     const std::string wrapper = dir + "/tether-on-" + variant + "-host";
     std::ofstream(wrapper) << "#!/bin/sh\n"
-                              "exec unshare --mount --propagation private /bin/sh -c 'mount -t tmpfs tether-test /usr/sbin && "
-                              "touch /usr/sbin/xtables-$0-multi && ln -s xtables-$0-multi /usr/sbin/iptables-$0 && "
-                              "ln -s iptables-$0 /usr/sbin/iptables && exec \"$1\"' "
+                              "exec unshare --mount --propagation private /bin/sh -c '"
+                              "mount -t tmpfs tether-test /usr/sbin && touch /usr/sbin/xtables-$0-multi && "
+                              "ln -s xtables-$0-multi /usr/sbin/iptables-$0 && ln -s iptables-$0 /usr/sbin/iptables && "
+                              "exec \"$1\"' "
                            << variant << " " << TETHER_PLUGIN_BIN << "\n";
     ASSERT_EQ(::chmod(wrapper.c_str(), 0755), 0) << wrapper;
     for (const std::string level : {"info", "warning"}) {

@@ -265,7 +265,8 @@ TEST_F(FirewallIptablesTest, BusyLockFailsWithCode11AfterBoundedWait) {
   // queue behind the holder; and it did wait first. How long it took is recorded, not bounded.
   const auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_GE(waited, std::chrono::milliseconds(4500));
-  RecordProperty("busy_lock_wait_ms", static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
+  RecordProperty("busy_lock_wait_ms",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
   ::close(fd);
   EXPECT_TRUE(tether_lines().empty());  // the failed ADD left nothing
   in_host([&] { fw_->add(p); });        // and works once the lock is free
@@ -284,8 +285,9 @@ TEST_F(FirewallIptablesTest, DelOfAnUnknownKeyDoesNotQueueBehindABusyLock) {
     EXPECT_NO_THROW(fw_->del({"net1", "never-added", "eth0"}));  // decided from a lock-free snapshot
     EXPECT_NO_THROW(fw_->gc("net1", {AttachmentKey{"", "ctr-a", "eth0"}}));  // nothing invalid
   });
-  RecordProperty("del_unknown_with_lock_busy_us", static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                      std::chrono::steady_clock::now() - t0).count()));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  RecordProperty("del_unknown_with_lock_busy_us",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
   // A DEL that has something to remove waits for the lock instead (and here gives up: code 11).
   in_host([&] {
     try {

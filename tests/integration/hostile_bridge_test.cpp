@@ -265,7 +265,8 @@ TEST_F(HostileBridgeTest, MulticastMac) {
 TEST_F(HostileBridgeTest, OversizedAndDeepStdin) {
   const std::string head = R"({"cniVersion":"1.0.0","name":"hostile","type":"tether","x":)";
   expect_rejected("", 6, "limit", Del::kSameError, {}, head + "\"" + std::string(5 << 20, 'p') + "\"}");
-  expect_rejected("", 6, "nests", Del::kSameError, {}, head + std::string(300000, '[') + std::string(300000, ']') + "}");
+  expect_rejected("", 6, "nests", Del::kSameError, {},
+                  head + std::string(300000, '[') + std::string(300000, ']') + "}");
 }
 
 // ---- a subnet that overlaps the host's routes: allowed, with a warning ----

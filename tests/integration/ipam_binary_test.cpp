@@ -208,7 +208,8 @@ TEST_F(IpamBinaryTest, StatusDoesNotWaitForTheLockButAddDoes) {
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(s.exit_code, 0) << s.out << s.err;
   EXPECT_FALSE(lock_opens.opened()) << "STATUS opened the store's lock file";
-  RecordProperty("status_lock_held_us", static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+  RecordProperty("status_lock_held_us",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
   // ADD blocks on the held lock (killed by the runner's timeout instead of finishing).
   const PluginRun a = run_plugin(TETHER_IPAM_BIN, env("ADD", "ctr2"), c, "", 400);
   EXPECT_NE(a.exit_code, 0);

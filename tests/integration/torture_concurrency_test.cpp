@@ -258,18 +258,20 @@ TEST_F(TortureTest, SixtyFourConcurrentAddDelWithStatusPollerAndForeignIptablesW
   auto pct = [&](double q) {
     return status_us.empty() ? 0.0 : status_us[static_cast<size_t>(q * static_cast<double>(status_us.size() - 1))] / 1000.0;
   };
-  std::cout << "[ torture ] " << kRounds << " rounds; " << kContainers << " concurrent ADDs in max " << add_s << " s, DELs in max " << del_s << " s; code-11 retries "
-            << retries_ << "; foreign iterations " << last << " (" << expected.size() << " rules kept); STATUS calls "
-            << status_calls << ", failures " << status_failures << ", latency p50 " << pct(0.5) << " ms p99 " << pct(0.99)
-            << " ms max " << status_max_us / 1000.0 << " ms (measured, not bounded); answered with the store lock held "
-            << locked_answers << "/" << locked_probes << "; total " << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
+  std::cout << "[ torture ] " << kRounds << " rounds; " << kContainers << " concurrent ADDs in max " << add_s
+            << " s, DELs in max " << del_s << " s; code-11 retries " << retries_ << "; foreign iterations " << last
+            << " (" << expected.size() << " rules kept); STATUS calls " << status_calls << ", failures "
+            << status_failures << ", latency p50 " << pct(0.5) << " ms p99 " << pct(0.99) << " ms max "
+            << status_max_us / 1000.0 << " ms (measured, not bounded); answered with the store lock held "
+            << locked_answers << "/" << locked_probes << "; total "
+            << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
   for (const auto& m : retry_msgs_) std::cout << "[ torture ] retried: " << m << "\n";
   RecordProperty("status_p50_us", static_cast<int>(pct(0.5) * 1000));
   RecordProperty("status_max_us", static_cast<int>(status_max_us.load()));
   EXPECT_EQ(status_failures, 0) << status_error;
   EXPECT_GT(status_calls, 0);
-  EXPECT_EQ(locked_answers, 2 * kRounds - 1) << "STATUS did not answer while the test held the store lock ("
-                                             << locked_probes << " tries)";
+  EXPECT_EQ(locked_answers, 2 * kRounds - 1)
+      << "STATUS did not answer while the test held the store lock (" << locked_probes << " tries)";
 }
 
 TEST_F(TortureTest, StatusAnswersWhileTheStoreLockIsHeldAndAddWaitsForIt) {
@@ -287,7 +289,8 @@ TEST_F(TortureTest, StatusAnswersWhileTheStoreLockIsHeldAndAddWaitsForIt) {
   // only come from a STATUS.
   auto add = std::async(std::launch::async, [&] { return call("ADD", 0, ctr.path()); });
   bool add_opened = false;
-  while (!(add_opened = lock_opens.opened()) && add.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+  while (!(add_opened = lock_opens.opened()) &&
+         add.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
   }
   EXPECT_TRUE(add_opened) << "the ADD finished without opening the store lock";
   // We hold the lock through all ten calls: a STATUS that waited for it would fail (code 11 after

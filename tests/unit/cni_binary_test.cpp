@@ -97,7 +97,8 @@ TEST_P(CniBinary, VersionDoesNotWaitForAnIdleStdin) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_EQ(r.j["supportedVersions"].size(), 7u) << r.out;
-  RecordProperty("version_us", static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
+  RecordProperty("version_us",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
 }
 
 TEST_P(CniBinary, BadJsonIsCode6) {

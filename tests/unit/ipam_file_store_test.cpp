@@ -317,7 +317,7 @@ TEST_F(IpamFileStore, LockTimesOutWithCode11AndStatusScanNeverWaits) {
     EXPECT_EQ(e.code(), cni::kTryAgainLater) << e.what();
   }
   const auto waited = std::chrono::steady_clock::now() - t0;
-  EXPECT_GE(waited, 100ms);  // waited for its timeout, not given up at the first try
+  EXPECT_GE(waited, 100ms);          // waited for its timeout, not given up at the first try
   EXPECT_TRUE(lock_opens.opened());  // (the watch sees a lock user)
   // The STATUS scan: returning at all while the child holds the lock shows it does not wait for it,
   // and not opening the lock file shows it does not even try (no wait-then-give-up).
@@ -325,8 +325,10 @@ TEST_F(IpamFileStore, LockTimesOutWithCode11AndStatusScanNeverWaits) {
   EXPECT_TRUE(FileStore::held_addresses_unlocked(loc_).empty());
   const auto scanned = std::chrono::steady_clock::now() - t1;
   EXPECT_FALSE(lock_opens.opened()) << "the STATUS scan opened the store's lock file";
-  RecordProperty("lock_timeout_wait_us", static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
-  RecordProperty("scan_with_lock_held_us", static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(scanned).count()));
+  RecordProperty("lock_timeout_wait_us",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
+  RecordProperty("scan_with_lock_held_us",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(scanned).count()));
   ASSERT_EQ(::write(release[1], "x", 1), 1);
   int status = 0;
   ::waitpid(child, &status, 0);
