@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ccache
+  clang-format-14                        # scripts/check-format.sh (.clang-format is tuned for 14)
   libnl-3-dev libnl-route-3-dev libiptc-dev libnetfilter-conntrack-dev nlohmann-json3-dev
   libnftnl-dev libmnl-dev nftables   # nftables backend (lib/nftables); the nft CLI reads rules back in tests
   libsystemd-dev                # sd-bus headers (lib/dbus loads libsystemd.so.0 on first use)

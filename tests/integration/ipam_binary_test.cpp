@@ -7,6 +7,7 @@
 
 #include "ipam_test_util.hpp"
 #include "lib/sys/file_lock.hpp"
+#include "tests/open_watch.hpp"
 
 namespace tether::testing {
 namespace {
@@ -198,16 +199,21 @@ TEST_F(IpamBinaryTest, StatusDoesNotWaitForTheLockButAddDoes) {
   const std::string c = conf();
   add_ok("ctr1", c);
   auto lock = sys::FileLock::acquire(net_dir() + "/lock", std::chrono::milliseconds(100), 11);
+  OpenWatch lock_opens(net_dir() + "/lock");
   const auto t0 = std::chrono::steady_clock::now();
-  // We hold the lock for the whole test: STATUS finishing at all (not killed at the runner's
-  // 5 s timeout) shows it never waits for it.
-  const PluginRun s = run_plugin(TETHER_IPAM_BIN, env("STATUS", ""), c, "", 5000);
+  // We hold the lock for the whole test: a STATUS that waited for it would fail (code 11 after the
+  // 30 s lock timeout, or killed by the runner at 30 s) rather than answer 0, and one that tried it
+  // at all (a bounded wait, a try-lock) would show as an open of the lock file.
+  const PluginRun s = run_plugin(TETHER_IPAM_BIN, env("STATUS", ""), c);
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(s.exit_code, 0) << s.out << s.err;
-  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  EXPECT_FALSE(lock_opens.opened()) << "STATUS opened the store's lock file";
+  RecordProperty("status_lock_held_us",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
   // ADD blocks on the held lock (killed by the runner's timeout instead of finishing).
   const PluginRun a = run_plugin(TETHER_IPAM_BIN, env("ADD", "ctr2"), c, "", 400);
   EXPECT_NE(a.exit_code, 0);
+  EXPECT_TRUE(lock_opens.opened()) << "the ADD did not go for the lock (or the watch sees nothing)";
   EXPECT_EQ(leases().size(), 1u);
 }
 

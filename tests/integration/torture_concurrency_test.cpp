@@ -2,9 +2,12 @@
 // once, then DEL them at once, while a STATUS poller loops and a foreign `iptables-legacy -w` edits
 // its own nat chain (both sides on one XTABLES_LOCKFILE). Allowed failure: a clean code 11 (the
 // runtime retries). Checked: no duplicate IP, every DNAT/MASQUERADE rule of ours after the ADDs,
-// every foreign rule at the end, nothing of ours after the DELs, STATUS latency bounded.
-// A second test holds the IPAM store lock itself: STATUS still answers, an ADD waits for it. A third
-// holds the xtables lock past the plugin's 5 s wait: the ADD fails with a clean code 11.
+// every foreign rule at the end, nothing of ours after the DELs, every STATUS answered, and answered
+// while the test itself held the IPAM store lock in the middle of the storm. STATUS latency is
+// printed (a measurement, not a bound).
+// A second test holds the IPAM store lock itself: STATUS still answers without touching the lock, an
+// ADD waits for it. A third holds the xtables lock past the plugin's 5 s wait: the ADD fails with a
+// clean code 11.
 #include <spawn.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -27,6 +30,7 @@
 
 #include "fixture/netns_fixture.hpp"
 #include "lib/net/ip.hpp"
+#include "tests/open_watch.hpp"
 
 extern char** environ;
 
@@ -41,17 +45,11 @@ constexpr const char* kBridge = "ttto0";
 constexpr int kContainers = 64;
 constexpr int kRounds = 3;
 constexpr int kHostPortBase = 31000;
-// STATUS must not wait for the IPAM lock. With the lock held by the test (no CPU load) it answers in
-// ~3-11 ms: bound 200 ms. In the storm its latency is mostly CPU queueing behind 64 runnable plugin
-// processes on 2 cores (measured max 70-135 ms): bound 500 ms, still well under the storm's length.
-constexpr auto kStatusBound = std::chrono::milliseconds(200);
-// Under ASan every one of those processes runs 2-5x slower (measured max ~1 s), so the Sanitize
-// build gets a proportionally larger storm bound; the lock-held test above keeps 200 ms everywhere.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr auto kStormStatusBound = std::chrono::milliseconds(2500);
-#else
-constexpr auto kStormStatusBound = std::chrono::milliseconds(500);
-#endif
+// How long the runner lets one plugin call run before killing it: a hang guard only, not a bound.
+// The fixture's 30 s default was one: under ASan with both cores busy (load average 20), storm DELs
+// took 30-35 s end to end and were killed with nothing wrong. A real hang is still caught, by
+// ctest's --timeout.
+constexpr int kHangGuardMs = 10 * 60 * 1000;
 
 std::string numbered(const char* prefix, int i) { return std::string(prefix).append(std::to_string(i)); }
 
@@ -80,6 +78,7 @@ class TortureTest : public NetnsTest {
     scratch_ = temp_dir();
     lock_file_ = scratch_ + "/xtables.lock";
   }
+  std::string store_lock() const { return data_dir_ + "/" + kNet + "/lock"; }
 
   json conf(int i, bool status = false) const {
     json c = nat_bridge_conf(kNet, kBridge, data_dir_, "10.81.0.0/24");
@@ -90,7 +89,7 @@ class TortureTest : public NetnsTest {
   PluginRun call(const std::string& cmd, int i, const std::string& netns) {
     auto env = cni_env(cmd, numbered("tor-", i), netns);
     env["XTABLES_LOCKFILE"] = lock_file_;
-    return tether(env, conf(i, cmd == "STATUS").dump());
+    return run_plugin(TETHER_PLUGIN_BIN, env, conf(i, cmd == "STATUS").dump(), host().name(), kHangGuardMs);
   }
   // Retries a clean code 11 as a runtime would; any other failure is returned as is.
   PluginRun call_retrying(const std::string& cmd, int i, const std::string& netns) {
@@ -142,26 +141,49 @@ TEST_F(TortureTest, SixtyFourConcurrentAddDelWithStatusPollerAndForeignIptablesW
     FAIL() << "foreign iptables writer did not start";
   }
 
-  // STATUS poller for the whole storm.
+  // STATUS poller for the whole storm. Calls are numbered as they start; `status_last_ok` is the
+  // number of the latest one that answered 0.
   std::atomic<bool> polling{true};
-  std::atomic<long> status_calls{0}, status_failures{0};
+  std::atomic<long> status_calls{0}, status_failures{0}, status_last_ok{0};
   std::atomic<long> status_max_us{0};
+  std::mutex status_mu;
   std::string status_error;
   std::vector<long> status_us;  // written by the poller only, read after join
   std::thread poller([&] {
     while (polling) {
+      const long n = ++status_calls;
       const auto s = Clock::now();
       PluginRun r = call("STATUS", 0, "");
       const long us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - s).count();
-      ++status_calls;
       status_us.push_back(us);
       if (us > status_max_us) status_max_us = us;
-      if (r.exit_code != 0) {
-        ++status_failures;
+      if (r.exit_code == 0) {
+        status_last_ok = n;
+      } else {
+        std::lock_guard g(status_mu);
         status_error = r.out + r.err;
+        ++status_failures;
       }
     }
   });
+  // In the middle of the storm the test takes the store lock itself (the ADDs or DELs in flight queue
+  // behind it) and keeps it until a STATUS that started after it was taken has answered 0. A STATUS
+  // that waited for the lock could answer only after we let go, so this would never end: it would
+  // fail instead, with code 11 once the plugin's 30 s lock timeout passed (the loop below then stops
+  // on the failure). Nothing here is timed.
+  int locked_probes = 0, locked_answers = 0;
+  auto status_answers_while_store_locked = [&] {
+    ++locked_probes;
+    const int fd = ::open(store_lock().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (::flock(fd, LOCK_EX) == 0) {
+      const long mark = status_calls.load(), failures = status_failures.load();
+      while (status_last_ok.load() <= mark && status_failures.load() == failures)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      locked_answers += status_last_ok.load() > mark;
+    }
+    ::close(fd);  // drops the flock
+  };
 
   // Rounds of 64 concurrent ADDs, then 64 concurrent DELs.
   double add_s = 0, del_s = 0;
@@ -174,6 +196,7 @@ TEST_F(TortureTest, SixtyFourConcurrentAddDelWithStatusPollerAndForeignIptablesW
     std::vector<std::future<PluginRun>> adds;
     for (int i = 0; i < kContainers; ++i)
       adds.push_back(std::async(std::launch::async, [&, i] { return call_retrying("ADD", i, ctrs[i]->path()); }));
+    if (round > 0) status_answers_while_store_locked();  // round 0's ADDs create the store
     for (int i = 0; i < kContainers; ++i) {
       PluginRun r = adds[i].get();
       EXPECT_EQ(r.exit_code, 0) << "ADD tor-" << i << ": " << r.out << r.err;
@@ -203,6 +226,7 @@ TEST_F(TortureTest, SixtyFourConcurrentAddDelWithStatusPollerAndForeignIptablesW
     std::vector<std::future<PluginRun>> dels;
     for (int i = 0; i < kContainers; ++i)
       dels.push_back(std::async(std::launch::async, [&, i] { return call_retrying("DEL", i, ctrs[i]->path()); }));
+    status_answers_while_store_locked();
     for (int i = 0; i < kContainers; ++i) {
       PluginRun r = dels[i].get();
       EXPECT_EQ(r.exit_code, 0) << "DEL tor-" << i << ": " << r.out << r.err;
@@ -239,14 +263,20 @@ TEST_F(TortureTest, SixtyFourConcurrentAddDelWithStatusPollerAndForeignIptablesW
   auto pct = [&](double q) {
     return status_us.empty() ? 0.0 : status_us[static_cast<size_t>(q * static_cast<double>(status_us.size() - 1))] / 1000.0;
   };
-  std::cout << "[ torture ] " << kRounds << " rounds; " << kContainers << " concurrent ADDs in max " << add_s << " s, DELs in max " << del_s << " s; code-11 retries "
-            << retries_ << "; foreign iterations " << last << " (" << expected.size() << " rules kept); STATUS calls "
-            << status_calls << ", failures " << status_failures << ", latency p50 " << pct(0.5) << " ms p99 " << pct(0.99)
-            << " ms max " << status_max_us / 1000.0 << " ms; total " << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
+  std::cout << "[ torture ] " << kRounds << " rounds; " << kContainers << " concurrent ADDs in max " << add_s
+            << " s, DELs in max " << del_s << " s; code-11 retries " << retries_ << "; foreign iterations " << last
+            << " (" << expected.size() << " rules kept); STATUS calls " << status_calls << ", failures "
+            << status_failures << ", latency p50 " << pct(0.5) << " ms p99 " << pct(0.99) << " ms max "
+            << status_max_us / 1000.0 << " ms (measured, not bounded); answered with the store lock held "
+            << locked_answers << "/" << locked_probes << "; total "
+            << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
   for (const auto& m : retry_msgs_) std::cout << "[ torture ] retried: " << m << "\n";
+  RecordProperty("status_p50_us", static_cast<int>(pct(0.5) * 1000));
+  RecordProperty("status_max_us", static_cast<int>(status_max_us.load()));
   EXPECT_EQ(status_failures, 0) << status_error;
   EXPECT_GT(status_calls, 0);
-  EXPECT_LT(status_max_us.load(), std::chrono::duration_cast<std::chrono::microseconds>(kStormStatusBound).count());
+  EXPECT_EQ(locked_answers, 2 * kRounds - 1)
+      << "STATUS did not answer while the test held the store lock (" << locked_probes << " tries)";
 }
 
 TEST_F(TortureTest, StatusAnswersWhileTheStoreLockIsHeldAndAddWaitsForIt) {
@@ -255,12 +285,22 @@ TEST_F(TortureTest, StatusAnswersWhileTheStoreLockIsHeldAndAddWaitsForIt) {
   PluginRun first = call("ADD", 0, ctr.path());
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   ASSERT_EQ(call("DEL", 0, ctr.path()).exit_code, 0);
-  const std::string lock_path = data_dir_ + "/" + kNet + "/lock";
-  const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0) << lock_path;
+  const int fd = ::open(store_lock().c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << store_lock();
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  OpenWatch lock_opens(store_lock());
 
+  // The ADD opens the lock file and then waits on it; once its open is seen, every further open can
+  // only come from a STATUS.
   auto add = std::async(std::launch::async, [&] { return call("ADD", 0, ctr.path()); });
+  bool add_opened = false;
+  while (!(add_opened = lock_opens.opened()) &&
+         add.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+  }
+  EXPECT_TRUE(add_opened) << "the ADD finished without opening the store lock";
+  // We hold the lock through all ten calls: a STATUS that waited for it would fail (code 11 after
+  // the plugin's 30 s lock timeout) instead of answering, and one that tried it at all (a bounded
+  // wait, a try-lock) would show as an open of the lock file.
   long max_us = 0;
   for (int k = 0; k < 10; ++k) {
     const auto s = Clock::now();
@@ -268,6 +308,7 @@ TEST_F(TortureTest, StatusAnswersWhileTheStoreLockIsHeldAndAddWaitsForIt) {
     max_us = std::max<long>(max_us, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - s).count());
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
+  EXPECT_FALSE(lock_opens.opened()) << "STATUS opened the store's lock file";
   // The ADD is still waiting for the lock we hold.
   EXPECT_EQ(add.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
   ::flock(fd, LOCK_UN);
@@ -275,8 +316,9 @@ TEST_F(TortureTest, StatusAnswersWhileTheStoreLockIsHeldAndAddWaitsForIt) {
   PluginRun r = add.get();
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(call("DEL", 0, ctr.path()).exit_code, 0);
-  std::cout << "[ torture ] STATUS with the store lock held: max " << max_us / 1000.0 << " ms over 10 calls\n";
-  EXPECT_LT(max_us, std::chrono::duration_cast<std::chrono::microseconds>(kStatusBound).count());
+  std::cout << "[ torture ] STATUS with the store lock held: max " << max_us / 1000.0
+            << " ms over 10 calls (measured, not bounded)\n";
+  RecordProperty("status_lock_held_max_us", static_cast<int>(max_us));
 }
 
 // "Clean" code 11: an ADD that cannot get the xtables lock (held here, as a stuck iptables would)

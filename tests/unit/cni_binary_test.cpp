@@ -88,13 +88,17 @@ TEST_P(CniBinary, VersionListsAllSeven) {
   EXPECT_EQ(podman.j["cniVersion"], "1.0.0") << podman.out;
 }
 
+// stdin's write end stays open (and empty) until the binary has exited: a VERSION that waited for
+// EOF could never answer, so answering at all is the proof. (Such a regression hangs this test
+// until the runner's timeout.) The time is recorded, not bounded.
 TEST_P(CniBinary, VersionDoesNotWaitForAnIdleStdin) {
   const auto start = std::chrono::steady_clock::now();
   const BinRun r = run_binary(bin(), {{"CNI_COMMAND", "VERSION"}}, "", /*keep_stdin_open=*/true);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_EQ(r.j["supportedVersions"].size(), 7u) << r.out;
-  EXPECT_LT(elapsed, std::chrono::seconds(2));
+  RecordProperty("version_us",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
 }
 
 TEST_P(CniBinary, BadJsonIsCode6) {

@@ -24,6 +24,24 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUnset = "\x01unset";
 
+// The multi-megabyte inputs are written into the case table as short tokens (repeat(c, n)) and
+// expanded by the test that uses them: gtest builds every parameter at registration, in every
+// process, and ctest starts one process per test, so literal payloads cost each of ~400 processes
+// copies of several MiB before any test ran. Token: \x02, the character, the count, \x03.
+std::string repeat(char c, std::size_t n) { return std::string("\x02") + c + std::to_string(n) + "\x03"; }
+
+std::string expand(const std::string& s) {
+  std::string out;
+  std::size_t pos = 0;
+  for (std::size_t t; (t = s.find('\x02', pos)) != std::string::npos;) {
+    const std::size_t end = s.find('\x03', t);
+    out.append(s, pos, t - pos);
+    out.append(std::stoul(s.substr(t + 2, end - t - 2)), s[t + 1]);
+    pos = end + 1;
+  }
+  return out.append(s, pos);
+}
+
 struct Case {
   std::string name;
   std::map<std::string, std::string> env;  // overrides; kUnset removes the variable
@@ -78,12 +96,12 @@ TEST_P(HostileBinary, RejectedWithCodeAndNoSideEffect) {
   auto vars = env();
   for (const auto& [k, v] : c.env) {
     if (v == kUnset) vars.erase(k);
-    else vars[k] = v;
+    else vars[k] = expand(v);
   }
-  std::string in = c.stdin_override;
+  std::string in = expand(c.stdin_override);
   if (in.empty()) {
     json j = conf();
-    if (!c.patch.empty()) j.merge_patch(json::parse(c.patch));
+    if (!c.patch.empty()) j.merge_patch(json::parse(expand(c.patch)));
     in = j.dump();
   }
   const RunResult r = exec_plugin(bin(binary), vars, in);
@@ -108,7 +126,7 @@ TEST_F(HostileDirs, ValidIpamAddLeavesALeaseThatDelRemoves) {
   for (const auto& p : residue()) EXPECT_FALSE(p.ends_with("/10.66.0.2")) << p;
 }
 
-std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested(std::size_t depth) { return repeat('[', depth) + repeat(']', depth); }
 
 std::string ranges(const std::string& range_members) {
   return R"({"ipam":{"ranges":[[{)" + range_members + "}]]}}";
@@ -128,14 +146,14 @@ std::vector<Case> boundary_cases() {
       {"IdLeadingDot", {{"CNI_CONTAINERID", ".hidden"}}, "", "", 4, "CNI_CONTAINERID"},
       {"IdSpace", {{"CNI_CONTAINERID", "two words"}}, "", "", 4, "CNI_CONTAINERID"},
       {"IdNewline", {{"CNI_CONTAINERID", "a\nb"}}, "", "", 4, "CNI_CONTAINERID"},
-      {"IdHuge", {{"CNI_CONTAINERID", std::string(100000, 'f')}}, "", "", 4, "CNI_CONTAINERID"},
+      {"IdHuge", {{"CNI_CONTAINERID", repeat('f', 100000)}}, "", "", 4, "CNI_CONTAINERID"},
       {"IdEmpty", {{"CNI_CONTAINERID", ""}}, "", "", 3, "CNI_CONTAINERID"},
       {"IdUnset", {{"CNI_CONTAINERID", kUnset}}, "", "", 4, "CNI_CONTAINERID"},
       // interface names
       {"IfnameSixteen", {{"CNI_IFNAME", "eth0123456789abc"}}, "", "", 4, "CNI_IFNAME"},
       {"IfnameSlash", {{"CNI_IFNAME", "a/b"}}, "", "", 4, "CNI_IFNAME"},
       {"IfnameDotDot", {{"CNI_IFNAME", ".."}}, "", "", 4, "CNI_IFNAME"},
-      {"IfnameHuge", {{"CNI_IFNAME", std::string(50000, 'e')}}, "", "", 4, "CNI_IFNAME"},
+      {"IfnameHuge", {{"CNI_IFNAME", repeat('e', 50000)}}, "", "", 4, "CNI_IFNAME"},
       {"NetnsUnset", {{"CNI_NETNS", kUnset}}, "", "", 4, "CNI_NETNS"},
       {"ArgsMalformed", {{"CNI_ARGS", "IgnoreUnknown=1;NOEQUALS"}}, "", "", 4, "CNI_ARGS"},
       // network names outside the character set
@@ -145,10 +163,10 @@ std::vector<Case> boundary_cases() {
       {"NameLeadingDot", {}, "", R"({"name":".hidden"})", 7, "'name'"},
       {"NameSpace", {}, "", R"({"name":"two words"})", 7, "'name'"},
       {"NameNul", {}, "", R"({"name":"nul\u0000byte"})", 7, "'name'"},
-      {"NameHuge", {}, "", R"({"name":")" + std::string(1 << 20, 'n') + "\"}", 7, "'name'"},
+      {"NameHuge", {}, "", R"({"name":")" + repeat('n', 1 << 20) + "\"}", 7, "'name'"},
       {"NameMissing", {}, "", R"({"name":null})", 7, "'name'"},
       // malformed stdin
-      {"StdinOver4MiB", {}, R"({"cniVersion":"1.0.0","name":"hostile","pad":")" + std::string(5 << 20, 'p') + "\"}", "",
+      {"StdinOver4MiB", {}, R"({"cniVersion":"1.0.0","name":"hostile","pad":")" + repeat('p', 5 << 20) + "\"}", "",
        6, "limit"},
       {"DeepNesting", {}, prefix + nested(500000) + "}", "", 6, "nests"},
       {"NumberOverflow", {}, prefix + "1e400}", "", 6, "number"},
