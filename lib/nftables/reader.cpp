@@ -96,8 +96,9 @@ void collect_elements(const nlmsghdr* m, std::vector<ElementInfo>& out, const st
   };
   std::unique_ptr<nftnl_set_elems_iter, IterFree> it(nftnl_set_elems_iter_create(set.get()));
   if (!it) throw NftError("libnftnl: iterate elements", ENOMEM);
-  for (nftnl_set_elem* e = nftnl_set_elems_iter_cur(it.get()); e; e = nftnl_set_elems_iter_next(it.get()))
-    out.push_back(element_info(e));
+  // iter_next returns the current element and then advances: starting with iter_cur would
+  // return the first element twice.
+  while (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get())) out.push_back(element_info(e));
 }
 
 Chain chain_info(const nftnl_chain* c, Family f) {
