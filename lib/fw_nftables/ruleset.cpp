@@ -187,7 +187,7 @@ Skeleton bridge_skeleton() {
   const Family f = Family::Bridge;
   Skeleton s;
   s.table = nftables::Table{f, kTable, kTableComment};
-  s.maps = {{f, kTable, kMacspoofMap, {KeyType::IfName}, true}};
+  s.maps = {{f, kTable, kMacspoofMap, {KeyType::IfName}, true, {}, false}};
   // Before anything else on the bridge (priority -300, nft's "dstnat" for bridges).
   s.base_chains = {Chain{f, kTable, "prerouting", {}, nftables::BaseChain{nftables::Hook::Prerouting, -300, "filter", true}, 0}};
   s.rules = {rule(f, "prerouting", {nftables::VmapLookup{{Field::IifName}, kMacspoofMap}})};
@@ -202,9 +202,9 @@ Skeleton skeleton(Family f) {
   Skeleton s;
   s.table = nftables::Table{f, kTable, kTableComment};
   s.maps = {
-      {f, kTable, kHostportsMap, {KeyType::InetProto, KeyType::InetService}, true},
-      {f, kTable, kHostIpHostportsMap, {addr, KeyType::InetProto, KeyType::InetService}, true},
-      {f, kTable, kMasqMap, {addr}, true},
+      {f, kTable, kHostportsMap, {KeyType::InetProto, KeyType::InetService}, true, {}, false},
+      {f, kTable, kHostIpHostportsMap, {addr, KeyType::InetProto, KeyType::InetService}, true, {}, false},
+      {f, kTable, kMasqMap, {addr}, true, {}, false},
   };
   using nftables::BaseChain;
   using nftables::Hook;

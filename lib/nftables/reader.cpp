@@ -78,6 +78,14 @@ ElementInfo element_info(nftnl_set_elem* e) {
   std::uint32_t len = 0;
   const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
   out.key = bytes_of(key, len);
+  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) {
+    const void* end = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
+    out.key_end = bytes_of(end, len);
+  }
+  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) {
+    const void* data = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+    out.data = bytes_of(data, len);
+  }
   if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
     out.verdict = verdict_from(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
                                nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN) ? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN) : nullptr);
@@ -222,16 +230,20 @@ std::vector<RuleInfo> list_rules(Socket& sock, Family f, const std::string& tabl
 
 std::optional<ElementInfo> get_element(Socket& sock, Family f, const std::string& table, const std::string& set,
                                        const Bytes& key) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
   Element ref;
   ref.family = f;
   ref.table = table;
   ref.set = set;
   ref.key = key;
+  return get_element(sock, ref);
+}
+
+std::optional<ElementInfo> get_element(Socket& sock, const Element& ref) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
   auto obj = detail::element_object(ref, false);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(f), NLM_F_ACK, sock.next_seq());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(ref.family), NLM_F_ACK, sock.next_seq());
   nftnl_set_elems_nlmsg_build_payload(nlh, obj.get());
-  const std::string what = "nftables: get element of " + where(f, table) + " @" + set;
+  const std::string what = "nftables: get element of " + where(ref.family, ref.table) + " @" + ref.set;
   std::vector<ElementInfo> found;
   if (!get_or_absent(sock, nlh, what, [&](const nlmsghdr* m) { collect_elements(m, found, what); })) return std::nullopt;
   if (found.empty()) return std::nullopt;
@@ -276,7 +288,7 @@ bool kernel_has_nftables() {
     return true;
   } catch (const NftError& e) {
     if (e.errno_value() == EPERM || e.errno_value() == EACCES) throw;
-    return false;  // EPROTONOSUPPORT (no nfnetlink), EOPNOTSUPP/ENOENT (no nf_tables)
+    return false;  // means_no_nftables(), or ENOENT (no nf_tables)
   }
 }
 

@@ -31,12 +31,18 @@ std::vector<RuleInfo> list_rules(Socket& sock, Family f, const std::string& tabl
 
 struct ElementInfo {
   Bytes key;
+  Bytes key_end;  // interval sets
   std::optional<Verdict> verdict;
+  Bytes data;     // data maps
   std::string comment;
 };
 // One element by key (NFT_MSG_GETSETELEM without dump); nullopt when the key (or set) is absent.
+// In an interval set the answer is the element whose range holds `key`.
 std::optional<ElementInfo> get_element(Socket& sock, Family f, const std::string& table, const std::string& set,
                                        const Bytes& key);
+// The same for `ref` (family, table, set, key, key_end are read).
+std::optional<ElementInfo> get_element(Socket& sock, const Element& ref);
+// Every element of a set (empty when the set or its table does not exist): a dump, O(elements).
 std::vector<ElementInfo> list_elements(Socket& sock, Family f, const std::string& table, const std::string& set);
 // Whether a set/map of that name exists.
 bool has_set(Socket& sock, Family f, const std::string& table, const std::string& set);
