@@ -24,6 +24,7 @@ void check_rules(nftables::Socket& sock, Family f, const std::string& chain, con
   }
 }
 
+// A network element may carry any network's comment (two networks with one subnet share it).
 void check_element(nftables::Socket& sock, const nftables::Element& e, std::vector<std::string>& missing) {
   const std::string what = "element { " + e.label + " } in " + where(e.family) + " @" + e.set;
   // In an interval set this finds the element whose range holds e.key: compare both ends.
@@ -31,7 +32,8 @@ void check_element(nftables::Socket& sock, const nftables::Element& e, std::vect
   if (!found) return missing.push_back(what);
   if (found->key != e.key || found->key_end != e.key_end) return missing.push_back(what + " (another range is there)");
   if (found->data != e.data) return missing.push_back(what + " (it maps elsewhere)");
-  if (found->comment != nftables::clamp_comment(e.comment)) {
+  const bool shared = parse_network_rule_comment(e.comment) && parse_network_rule_comment(found->comment);
+  if (!shared && found->comment != nftables::clamp_comment(e.comment)) {
     const auto tag = parse_attachment_comment(found->comment);
     missing.push_back(what + " (it belongs to " + (tag ? std::string(tag->readable) : "'" + found->comment + "'") + ")");
   }
@@ -52,6 +54,7 @@ void check_attachment(nftables::Socket& sock, const AttachmentKey& key, const st
       if (!nftables::has_set(sock, f, kTable, s.name)) missing.push_back("set " + where(f) + " " + s.name);
     for (const auto& c : sk.base_chains) check_rules(sock, f, c.name, sk.rules, missing);
     for (const auto& e : o.elements) check_element(sock, e, missing);
+    for (const auto& e : o.network_elements) check_element(sock, e, missing);
   }
   if (missing.empty()) return;
   std::string msg = "nftables objects missing for network '" + key.network + "' container '" + key.container_id +

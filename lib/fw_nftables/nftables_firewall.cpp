@@ -3,7 +3,7 @@
 // kernel:
 //
 // ADD  ONE batch: the attachment's elements, all NLM_F_EXCL, the `attachments` index element
-//      first of each family. No reads in the steady state, except one GET of the index per family
+//      first of each family; its networks' `subnets` elements without (shared, they may be there). No reads in the steady state, except one GET of the index per family
 //      the plan leaves out (an earlier ADD of the same key may have used it). The kernel's answer
 //      picks the next step:
 //        ENOENT everywhere       -> the table (or a set) is missing: resend with the skeleton,
@@ -12,11 +12,13 @@
 //        EEXIST on the index     -> ADD again for the same key = replace: read the tables, delete
 //                                   every element carrying this attachment's hash and add the new
 //                                   ones, in one generation-guarded batch.
-//        EEXIST/ENOTEMPTY on     -> the port (address, interface) belongs to another attachment:
-//        another element            fail naming it; nothing was applied (batches are atomic).
+//        EEXIST/ENOTEMPTY on     -> the port (address, interface) belongs to another attachment,
+//        another element            or the subnet overlaps another network's: fail naming the
+//                                   owner; nothing was applied (batches are atomic).
 // DEL  GET the index element in each family: absent everywhere -> done (no dump, nothing
 //      created). Else read the tables (generation first) and delete, in one generation-guarded
-//      batch, every element carrying the attachment's hash; a table whose last attachment this
+//      batch, every element carrying the attachment's hash (and its network's subnet elements when
+//      it was the network's last attachment in that table); a table whose last attachment this
 //      was goes as a whole. ERESTART (someone committed in between) -> read again, bounded.
 // GC   list the index, parse its comments, remove every stale attachment of the network like DEL,
 //      all in one batch.
@@ -104,7 +106,8 @@ bool only(const BatchError& e, int err) {
   return std::all_of(e.failures().begin(), e.failures().end(), [&](const nftables::BatchFailure& f) { return f.err == err; });
 }
 
-// "net=... id=... if=..." of the attachment holding the element `e` clashed with.
+// "net=... id=... if=..." of the attachment (or "network net=...") holding the element `e`
+// clashed with.
 std::string owner_of(Socket& sock, const nftables::Element& e) {
   try {
     auto found = nftables::get_element(sock, e);
@@ -114,8 +117,9 @@ std::string owner_of(Socket& sock, const nftables::Element& e) {
       found = nftables::get_element(sock, at_end);
     }
     if (!found) return "owner unknown";
-    const auto tag = parse_attachment_comment(found->comment);
-    return tag ? std::string(tag->readable) : "not written by tether: comment '" + found->comment + "'";
+    if (const auto tag = parse_attachment_comment(found->comment)) return std::string(tag->readable);
+    if (parse_network_rule_comment(found->comment)) return found->comment.substr(found->comment.find(":network ") + 1);
+    return "not written by tether: comment '" + found->comment + "'";
   } catch (const std::exception& ex) {
     return std::string("owner unknown: ") + ex.what();
   }
@@ -161,13 +165,15 @@ UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key, con
     if (replace) {
       genid = sock.genid();  // before the reads the batch is based on
       for (Family f : kAllFamilies) {
-        auto ports = append_removal(b, read_table(sock, f), own, /*may_drop_table=*/!uses(f));
+        auto ports = append_removal(b, read_table(sock, f, own), /*may_drop_table=*/!uses(f));
         if (!ports.empty()) udp.emplace_back(f, std::move(ports));
       }
     }
     for (const auto& o : objects) {
       if (with_skeleton) add_skeleton(b, o.family, set_msgs);
       for (const auto& e : o.elements) element_msgs.emplace_back(b.add_element(e, /*exclusive=*/true), &e);
+      // Identical: success (another attachment of the network wrote it); overlapping: EEXIST.
+      for (const auto& e : o.network_elements) element_msgs.emplace_back(b.add_element(e), &e);
       udp.emplace_back(o.family, o.udp_host_ports);
     }
     try {
@@ -188,8 +194,9 @@ UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key, con
       }
       for (const auto& [index, element] : element_msgs) {
         if (!clashed(index)) continue;
-        throw Error("nftables: " + conflict_text(element->set, element->label) + " for another attachment (" +
-                        owner_of(sock, *element) + "); nothing was changed",
+        throw Error("nftables: " + conflict_text(element->set, element->label) +
+                        (element->set == kSubnetsSet ? " (" : " for another attachment (") + owner_of(sock, *element) +
+                        "); nothing was changed",
                     kInternal);
       }
       for (std::size_t index : set_msgs)
@@ -213,7 +220,7 @@ UdpPorts NftablesFirewallImpl::remove(Socket& sock, const HashSet& hashes) {
     Batch b;
     UdpPorts udp;
     for (Family f : kAllFamilies) {
-      auto ports = append_removal(b, read_table(sock, f), hashes, /*may_drop_table=*/true);
+      auto ports = append_removal(b, read_table(sock, f, hashes), /*may_drop_table=*/true);
       if (!ports.empty()) udp.emplace_back(f, std::move(ports));
     }
     if (b.empty()) return {};  // nothing there: nothing written

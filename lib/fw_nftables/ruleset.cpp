@@ -74,21 +74,13 @@ Element element(Family f, const char* set, nftables::Bytes key, std::string labe
   return e;
 }
 
-// An interval element `a . prefix` / `prefix . a` of a pipapo set: the key holds the prefix's
-// first address, key_end its last (nft writes `10.77.0.0/24` as that range).
-Element address_pair(Family f, const char* set, const net::IpPrefix& prefix, const net::IpAddress& host, bool prefix_first,
-                     const std::string& comment) {
-  KeyBuilder start, end;
-  const std::string p = prefix.network().to_string(), h = host.to_string();
-  if (prefix_first) {
-    start.address(prefix.first()).address(host);
-    end.address(prefix.last()).address(host);
-  } else {
-    start.address(host).address(prefix.first());
-    end.address(host).address(prefix.last());
-  }
-  Element e = element(f, set, start.bytes(), prefix_first ? p + " . " + h : h + " . " + p, comment);
-  e.key_end = end.bytes();
+// The `subnets` element of a network subnet S: `S . S`, a range in both fields (nft writes
+// `10.77.0.0/24` as the range of its first to its last address).
+Element subnet_element(Family f, const net::IpPrefix& subnet, const std::string& network) {
+  const net::IpPrefix s = subnet.network();
+  Element e = element(f, kSubnetsSet, KeyBuilder().address(s.first()).address(s.first()).bytes(),
+                      s.to_string() + " . " + s.to_string(), network_rule_comment(network));
+  e.key_end = KeyBuilder().address(s.last()).address(s.last()).bytes();
   return e;
 }
 
@@ -133,13 +125,12 @@ std::optional<AttachmentObjects> nat_objects(const NatPlan& plan, Family f, cons
     if (m.proto == kUdp) out.udp_host_ports.push_back(m.host_port);
     published = true;
   }
-  if (published)
-    for (const auto& s : subnets) out.elements.push_back(address_pair(f, kHairpinSet, s, target, true, comment));
   if (plan.ip_masq)
-    for (const auto& ip : ips) {
+    for (const auto& ip : ips)
       out.elements.push_back(element(f, kMasqSet, KeyBuilder(false).address(ip.address()).bytes(), ip.address().to_string(), comment));
-      out.elements.push_back(address_pair(f, kLocalSet, ip.network(), ip.address(), false, comment));
-    }
+  // Hairpin (published ports) and ipMasq's exception (traffic within the subnet) both need it.
+  if (published || plan.ip_masq)
+    for (const auto& s : subnets) out.network_elements.push_back(subnet_element(f, s, plan.key.network));
   if (out.elements.size() == 1) return std::nullopt;  // nothing but the index
   std::sort(out.udp_host_ports.begin(), out.udp_host_ports.end());
   out.udp_host_ports.erase(std::unique(out.udp_host_ports.begin(), out.udp_host_ports.end()), out.udp_host_ports.end());
@@ -191,8 +182,7 @@ Skeleton skeleton(Family f) {
       set(f, kHostportsMap, {KeyType::InetProto, KeyType::InetService}, {addr, KeyType::InetService}),
       set(f, kHostIpHostportsMap, {addr, KeyType::InetProto, KeyType::InetService}, {addr, KeyType::InetService}),
       set(f, kMasqSet, {addr}),
-      set(f, kLocalSet, {addr, addr}, {}, true),
-      set(f, kHairpinSet, {addr, addr}, {}, true),
+      set(f, kSubnetsSet, {addr, addr}, {}, true),
       set(f, kAttachmentsSet, {KeyType::IfName}),
   };
   using nftables::BaseChain;
@@ -213,12 +203,12 @@ Skeleton skeleton(Family f) {
     s.rules.push_back(rule(f, "postrouting", {match(Field::OifName, std::string("lo"), true),
                                               match(Field::SAddr, *net::IpPrefix::parse("127.0.0.0/8")), nftables::Masquerade{}}));
   s.rules.push_back(rule(f, "postrouting", {match(Field::CtStatus, kIpsDstNat),
-                                            nftables::SetLookup{{Field::SAddr, Field::DAddr}, kHairpinSet, false},
+                                            nftables::SetLookup{{Field::SAddr, Field::DAddr}, kSubnetsSet, false},
                                             nftables::Masquerade{}}));
   s.rules.push_back(rule(f, "postrouting",
                          {match(Field::DAddr, *net::IpPrefix::parse(v4 ? "224.0.0.0/4" : "ff00::/8")),
                           nftables::VerdictStatement{nftables::Verdict{nftables::Verdict::Kind::Return, {}}}}));
-  s.rules.push_back(rule(f, "postrouting", {nftables::SetLookup{{Field::SAddr, Field::DAddr}, kLocalSet, false},
+  s.rules.push_back(rule(f, "postrouting", {nftables::SetLookup{{Field::SAddr, Field::DAddr}, kSubnetsSet, false},
                                             nftables::VerdictStatement{nftables::Verdict{nftables::Verdict::Kind::Return, {}}}}));
   s.rules.push_back(rule(f, "postrouting", {nftables::SetLookup{{Field::SAddr}, kMasqSet, false}, nftables::Masquerade{}}));
   return s;
@@ -266,8 +256,8 @@ std::optional<std::uint16_t> udp_host_port(Family f, const std::string& set, con
 
 std::string conflict_text(const std::string& set, const std::string& label) {
   if (set == kHostportsMap || set == kHostIpHostportsMap) return "host port " + label + " is already published";
-  if (set == kMasqSet || set == kLocalSet) return "container address " + label + " is already masqueraded";
-  if (set == kHairpinSet) return "container address " + label + " already has published ports";
+  if (set == kMasqSet) return "container address " + label + " is already masqueraded";
+  if (set == kSubnetsSet) return "subnet " + label.substr(0, label.find(' ')) + " overlaps the subnet of another network";
   if (set == kSpoofcheckSet || set == kAllowedSet) return "interface " + label + " is already MAC-checked";
   if (set == kAttachmentsSet) return "attachment index " + label + " is taken";
   return "element { " + label + " } of @" + set + " exists";

@@ -102,7 +102,7 @@ class FirewallNftablesTest : public NetnsTest {
 };
 
 // What `nft list table ip tether` must print for example(); I = the index key (15 hex digits of
-// the attachment hash), C = the attachment comment.
+// the attachment hash), C = the attachment comment, N = the network's comment.
 const char* kExpectedV4 = R"(table ip tether {
 	comment "managed by tether"
 	map hostports {
@@ -121,16 +121,10 @@ const char* kExpectedV4 = R"(table ip tether {
 		elements = { 10.77.0.2 comment "C" }
 	}
 
-	set local {
+	set subnets {
 		type ipv4_addr . ipv4_addr
 		flags interval
-		elements = { 10.77.0.2 . 10.77.0.0/24 comment "C" }
-	}
-
-	set hairpin {
-		type ipv4_addr . ipv4_addr
-		flags interval
-		elements = { 10.77.0.0/24 . 10.77.0.2 comment "C" }
+		elements = { 10.77.0.0/24 . 10.77.0.0/24 comment "N" }
 	}
 
 	set attachments {
@@ -153,9 +147,9 @@ const char* kExpectedV4 = R"(table ip tether {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		oifname != "lo" ip saddr 127.0.0.0/8 masquerade
-		ct status dnat ip saddr . ip daddr @hairpin masquerade
+		ct status dnat ip saddr . ip daddr @subnets masquerade
 		ip daddr 224.0.0.0/4 return
-		ip saddr . ip daddr @local return
+		ip saddr . ip daddr @subnets return
 		ip saddr @masq masquerade
 	}
 }
@@ -180,16 +174,10 @@ const char* kExpectedV6 = R"(table ip6 tether {
 		elements = { fd77::2 comment "C" }
 	}
 
-	set local {
+	set subnets {
 		type ipv6_addr . ipv6_addr
 		flags interval
-		elements = { fd77::2 . fd77::/64 comment "C" }
-	}
-
-	set hairpin {
-		type ipv6_addr . ipv6_addr
-		flags interval
-		elements = { fd77::/64 . fd77::2 comment "C" }
+		elements = { fd77::/64 . fd77::/64 comment "N" }
 	}
 
 	set attachments {
@@ -211,9 +199,9 @@ const char* kExpectedV6 = R"(table ip6 tether {
 
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
-		ct status dnat ip6 saddr . ip6 daddr @hairpin masquerade
+		ct status dnat ip6 saddr . ip6 daddr @subnets masquerade
 		ip6 daddr ff00::/8 return
-		ip6 saddr . ip6 daddr @local return
+		ip6 saddr . ip6 daddr @subnets return
 		ip6 saddr @masq masquerade
 	}
 }
@@ -244,8 +232,9 @@ const char* kExpectedBridge = R"(table bridge tether {
 )";
 
 std::string expected(const char* text, const NatPlan& p) {
-  return replace_all(replace_all(text, "\"I\"", "\"" + attachment_hash(p.key).substr(0, 15) + "\""), "\"C\"",
-                     "\"" + attachment_comment(p.key) + "\"");
+  std::string t = replace_all(text, "\"I\"", "\"" + attachment_hash(p.key).substr(0, 15) + "\"");
+  t = replace_all(t, "\"N\"", "\"" + network_rule_comment(p.key.network) + "\"");
+  return replace_all(t, "\"C\"", "\"" + attachment_comment(p.key) + "\"");
 }
 
 TEST_F(FirewallNftablesTest, AddWritesTheExpectedTable) {
@@ -322,12 +311,14 @@ TEST_F(FirewallNftablesTest, JsonListingParsesAndCommentsNameTheContainer) {
         const json& elem = e.is_array() ? e.at(0) : e;
         const std::string c = elem.at("elem").at("comment");
         EXPECT_NE(c.find("net=net1"), std::string::npos) << c;
-        EXPECT_NE(c.find("id=" + p.key.container_id), std::string::npos) << c;
+        if (o[kind]["name"] != "subnets") {
+          EXPECT_NE(c.find("id=" + p.key.container_id), std::string::npos) << c;
+        }
         EXPECT_LE(c.size(), 128u);
       }
     }
-  // v4: index, 2 hostports, hostip, hairpin, masq, local; v6 the same; bridge: index, spoofcheck, allowed
-  EXPECT_EQ(elements, 7 + 7 + 3);
+  // v4: index, 2 hostports, hostip, masq, the network's subnet; v6 the same; bridge: index, spoofcheck, allowed
+  EXPECT_EQ(elements, 6 + 6 + 3);
   const std::string text = nft("list ruleset");
   EXPECT_EQ(text.find("unknown"), std::string::npos) << text;
   // Nothing an ADD writes makes the kernel validate the chain graph: no jumps, no verdict maps.
@@ -398,7 +389,7 @@ TEST_F(FirewallNftablesTest, PortOfAnotherAttachmentFailsAtomically) {
   const NatPlan a = example();
   in_host([&] { fw_->add(a); });
   const std::string before = nft("list ruleset");
-  auto expect_refused = [&](const NatPlan& p, const std::string& what) {
+  auto expect_refused = [&](const NatPlan& p, const std::string& what, const std::string& owner = "id=ctr-a") {
     in_host([&] {
       try {
         fw_->add(p);
@@ -407,7 +398,7 @@ TEST_F(FirewallNftablesTest, PortOfAnotherAttachmentFailsAtomically) {
         EXPECT_EQ(e.code(), kInternal);
         const std::string msg = e.what();
         EXPECT_NE(msg.find(what), std::string::npos) << msg;
-        EXPECT_NE(msg.find("id=ctr-a"), std::string::npos) << msg;  // names the owner
+        EXPECT_NE(msg.find(owner), std::string::npos) << msg;  // names the owner
       }
     });
     EXPECT_EQ(nft("list ruleset"), before);  // nothing of p: not even its free port 9999
@@ -417,6 +408,8 @@ TEST_F(FirewallNftablesTest, PortOfAnotherAttachmentFailsAtomically) {
   expect_refused(plan("ctr-b", {"10.1.0.2/16"}, false, {{8081, 81, net::L4Proto::Tcp, net::IpAddress::parse("10.1.1.1")}}),
                  "host port 10.1.1.1 . tcp . 8081");
   expect_refused(plan("ctr-b", {"10.77.0.2/16"}, true, {}), "container address 10.77.0.2 is already masqueraded");
+  expect_refused(plan("ctr-c", {"10.77.5.5/16"}, true, {}, "net2"), "subnet 10.77.0.0/16 overlaps the subnet of another network",
+                 "network net=net1");
   // The same port on another hostIP, or the other protocol, is fine.
   b.port_mappings = {{5353, 53, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, net::IpAddress::parse("10.1.1.2")}};
   in_host([&] { EXPECT_NO_THROW(fw_->add(b)); });
@@ -531,8 +524,10 @@ TEST_F(FirewallNftablesTest, ConcurrentAddDelStaysConsistent) {
   const std::string ns = host().path();
   auto plan_of = [](int t) {
     const std::string ip4 = "10.77." + std::to_string(t) + ".2/24", ip6 = "fd77:" + std::to_string(t) + "::2/64";
+    // A network per thread: its subnet element lives exactly as long as its attachment.
     return plan("ctr-" + std::to_string(t), {ip4.c_str(), ip6.c_str()}, true,
-                {{static_cast<std::uint16_t>(10000 + t), 80, net::L4Proto::Tcp, {}}, {static_cast<std::uint16_t>(20000 + t), 53, net::L4Proto::Udp, {}}});
+                {{static_cast<std::uint16_t>(10000 + t), 80, net::L4Proto::Tcp, {}}, {static_cast<std::uint16_t>(20000 + t), 53, net::L4Proto::Udp, {}}},
+                "net" + std::to_string(t));
   };
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
@@ -559,13 +554,13 @@ TEST_F(FirewallNftablesTest, ConcurrentAddDelStaysConsistent) {
     for (int t = 0; t < kThreads; t += 2) EXPECT_NO_THROW(fw_->check(plan_of(t))) << t;
   });
   const auto objs = objects();
-  EXPECT_EQ(nft("list ruleset").find(attachment_hash({"net1", "ctr-1", "eth0"})), std::string::npos);
+  EXPECT_EQ(nft("list ruleset").find(attachment_hash(plan_of(1).key)), std::string::npos);
   // 3 skeleton chains per family and nothing else; per attachment and family: index, 2 ports,
-  // hairpin, masq, local.
+  // masq, its network's subnet.
   EXPECT_EQ(count_prefix(objs, "chain "), 6u);
-  EXPECT_EQ(count_prefix(objs, "elem "), 8u * 2u * 6u);
+  EXPECT_EQ(count_prefix(objs, "elem "), 8u * 2u * 5u);
   in_host([&] {
-    for (int t = 0; t < kThreads; t += 2) fw_->del({"net1", "ctr-" + std::to_string(t), "eth0"});
+    for (int t = 0; t < kThreads; t += 2) fw_->del(plan_of(t).key);
   });
   EXPECT_TRUE(tables().empty());
 }

@@ -26,6 +26,7 @@ NatPlan plan() {
 std::vector<std::string> labels(const AttachmentObjects& o) {
   std::vector<std::string> out;
   for (const auto& e : o.elements) out.push_back(e.set + " " + e.label);
+  for (const auto& e : o.network_elements) out.push_back("(network) " + e.set + " " + e.label);
   return out;
 }
 
@@ -37,31 +38,34 @@ TEST(NftRuleset, PlanBecomesElementsPerFamily) {
   EXPECT_EQ(objs[0].family, Family::Ip);
   // The v6 hostIP mapping is v6-only, the v4 one v4-only.
   EXPECT_EQ(labels(objs[0]), (std::vector<std::string>{idx, "hostports tcp . 8080", "hostports udp . 5353",
-                                                       "hostip_hostports 10.1.1.1 . tcp . 8081", "hairpin 10.77.0.0/24 . 10.77.0.2",
-                                                       "masq 10.77.0.2", "local 10.77.0.2 . 10.77.0.0/24"}));
+                                                       "hostip_hostports 10.1.1.1 . tcp . 8081", "masq 10.77.0.2",
+                                                       "(network) subnets 10.77.0.0/24 . 10.77.0.0/24"}));
   EXPECT_EQ(objs[0].udp_host_ports, std::vector<std::uint16_t>{5353});
   EXPECT_EQ(objs[1].family, Family::Ip6);
   EXPECT_EQ(labels(objs[1]), (std::vector<std::string>{idx, "hostports tcp . 8080", "hostports udp . 5353",
-                                                       "hostip_hostports fd01::1 . tcp . 8443", "hairpin fd77::/64 . fd77::2",
-                                                       "masq fd77::2", "local fd77::2 . fd77::/64"}));
-  for (const auto& o : objs)
+                                                       "hostip_hostports fd01::1 . tcp . 8443", "masq fd77::2",
+                                                       "(network) subnets fd77::/64 . fd77::/64"}));
+  for (const auto& o : objs) {
     for (const auto& e : o.elements) {
       EXPECT_EQ(e.comment, attachment_comment(p.key)) << e.label;  // every element names its owner
       EXPECT_EQ(e.table, kTable);
       EXPECT_FALSE(e.verdict) << "no verdicts, no jumps: " << e.label;
+      EXPECT_TRUE(e.key_end.empty()) << "per-attachment elements are in hash sets: " << e.label;
     }
+    for (const auto& e : o.network_elements) EXPECT_EQ(e.comment, network_rule_comment(p.key.network)) << e.label;
+  }
 }
 
 TEST(NftRuleset, ElementBytesAreNftsEncoding) {
   // Compared with `nft --debug=netlink` for the same elements (nft 1.0.6):
   //   hostports        element 00000006 0000901f : 02004d0a 00005000
   //   hostip_hostports element 0101010a 00000006 0000911f : 02004d0a 00005100
-  //   local            element 02004d0a 00004d0a - 02004d0a ff004d0a
-  //   hairpin          element 00004d0a 02004d0a - ff004d0a 02004d0a
+  //   subnets          element 00004d0a 00004d0a - ff004d0a ff004d0a   (10.77.0.0/24 . 10.77.0.0/24)
   const auto v4 = attachment_objects(plan())[0];
   auto find = [&](const std::string& label) {
-    for (const auto& e : v4.elements)
-      if (e.set + " " + e.label == label) return e;
+    for (const auto* list : {&v4.elements, &v4.network_elements})
+      for (const auto& e : *list)
+        if (e.set + " " + e.label == label) return e;
     ADD_FAILURE() << label;
     return nftables::Element{};
   };
@@ -72,12 +76,9 @@ TEST(NftRuleset, ElementBytesAreNftsEncoding) {
   e = find("hostip_hostports 10.1.1.1 . tcp . 8081");
   EXPECT_EQ(e.key, (Bytes{10, 1, 1, 1, 6, 0, 0, 0, 0x1f, 0x91, 0, 0}));
   EXPECT_EQ(e.data, (Bytes{10, 77, 0, 2, 0, 81, 0, 0}));
-  e = find("local 10.77.0.2 . 10.77.0.0/24");
-  EXPECT_EQ(e.key, (Bytes{10, 77, 0, 2, 10, 77, 0, 0}));
-  EXPECT_EQ(e.key_end, (Bytes{10, 77, 0, 2, 10, 77, 0, 255}));
-  e = find("hairpin 10.77.0.0/24 . 10.77.0.2");
-  EXPECT_EQ(e.key, (Bytes{10, 77, 0, 0, 10, 77, 0, 2}));
-  EXPECT_EQ(e.key_end, (Bytes{10, 77, 0, 255, 10, 77, 0, 2}));
+  e = find("subnets 10.77.0.0/24 . 10.77.0.0/24");
+  EXPECT_EQ(e.key, (Bytes{10, 77, 0, 0, 10, 77, 0, 0}));
+  EXPECT_EQ(e.key_end, (Bytes{10, 77, 0, 255, 10, 77, 0, 255}));
   e = find("masq 10.77.0.2");
   EXPECT_EQ(e.key, (Bytes{10, 77, 0, 2}));
   EXPECT_TRUE(e.data.empty());
@@ -104,7 +105,8 @@ TEST(NftRuleset, OnlyWhatThePlanNeeds) {
   p.container_ips.pop_back();
   auto objs = attachment_objects(p);
   ASSERT_EQ(objs.size(), 1u);
-  EXPECT_EQ(labels(objs[0]).size(), 3u);  // index, masq, local: no hairpin without published ports
+  EXPECT_EQ(labels(objs[0]), (std::vector<std::string>{"attachments \"" + attachment_hash(p.key).substr(0, 15) + "\"",
+                                                       "masq 10.77.0.2", "(network) subnets 10.77.0.0/24 . 10.77.0.0/24"}));
   p.ip_masq = false;
   EXPECT_TRUE(attachment_objects(p).empty());
   p.port_mappings = {{8443, 443, net::L4Proto::Tcp, net::IpAddress::parse("fd01::1")}};  // v6 hostIP, v4 container
@@ -113,7 +115,7 @@ TEST(NftRuleset, OnlyWhatThePlanNeeds) {
 
 TEST(NftRuleset, SkeletonPerFamily) {
   const auto v4 = skeleton(Family::Ip), v6 = skeleton(Family::Ip6), br = skeleton(Family::Bridge);
-  EXPECT_EQ(skeleton_objects(Family::Ip), 6u + 3u);
+  EXPECT_EQ(skeleton_objects(Family::Ip), 5u + 3u);
   EXPECT_EQ(skeleton_objects(Family::Bridge), 3u + 1u);
   EXPECT_EQ(v4.rules.size(), v6.rules.size() + 1);  // IPv6 has no DNAT'ed-localhost masquerade
   EXPECT_EQ(v4.table.comment, "managed by tether");
@@ -157,6 +159,7 @@ TEST(NftRuleset, MacspoofElements) {
 TEST(NftRuleset, ConflictTextsNameWhatClashed) {
   EXPECT_EQ(conflict_text(kHostportsMap, "udp . 5353"), "host port udp . 5353 is already published");
   EXPECT_EQ(conflict_text(kMasqSet, "10.77.0.2"), "container address 10.77.0.2 is already masqueraded");
+  EXPECT_EQ(conflict_text(kSubnetsSet, "10.77.0.0/16 . 10.77.0.0/16"), "subnet 10.77.0.0/16 overlaps the subnet of another network");
   EXPECT_EQ(conflict_text(kSpoofcheckSet, "\"tva\""), "interface \"tva\" is already MAC-checked");
 }
 
