@@ -1,6 +1,7 @@
 #pragma once
-// CHECK for the nftables backend: are the attachment's chains, rules and map elements (and the
-// skeleton they hang off) in the kernel as ADD writes them?
+// CHECK for the nftables backend: are the attachment's elements (and the skeleton they work
+// through) in the kernel as ADD writes them? Single-element lookups and the base chains' rules:
+// O(own objects), independent of the number of attachments.
 #include <vector>
 
 #include "lib/firewall/firewall.hpp"
@@ -9,7 +10,7 @@
 
 namespace tether::firewall::nft {
 
-// Throws tether::Error code 999 naming everything missing or different.
+// Throws tether::Error kInternal (999) naming everything missing or different.
 void check_attachment(nftables::Socket& sock, const AttachmentKey& key, const std::vector<AttachmentObjects>& objects);
 
 }  // namespace tether::firewall::nft

@@ -1,43 +1,45 @@
-// nftables backend of tether::firewall::Firewall. Layout: ruleset.hpp. How each verb talks to
-// the kernel:
+// nftables backend of tether::firewall::Firewall. Layout: ruleset.hpp (a fixed skeleton; an
+// attachment is nothing but set/map elements carrying its comment). How each verb talks to the
+// kernel:
 //
-// ADD  one batch, no reads in the steady state: the attachment's chains (NLM_F_EXCL), rules and
-//      map elements. The kernel's answer picks the next step:
-//        ENOENT everywhere      -> the table (or a map) is missing: resend with the skeleton,
-//                                  created idempotently (tables/maps/base chains with
-//                                  NLM_F_CREATE; base chains flushed and refilled: a rule has no
-//                                  "create if missing").
-//        EEXIST on our chain    -> ADD again for the same key = replace: read the old objects,
-//                                  delete them and add the new ones in one generation-guarded
-//                                  batch.
-//        EEXIST on an element   -> the port (or address) belongs to another attachment: fail,
-//                                  nothing applied (batches are atomic).
-// DEL  read (generation first), then one generation-guarded batch: the elements that still
-//      point at the attachment's chains, the chains; the whole table when only the skeleton would
-//      remain. ERESTART (someone committed in between) -> read again, bounded.
-// GC   list the chains, parse their comments, DEL each stale attachment of the network.
-// DEL and GC cover every family, macspoofchk's `bridge tether` included.
+// ADD  ONE batch: the attachment's elements, all NLM_F_EXCL, the `attachments` index element
+//      first of each family; its networks' `subnets` elements without (shared, they may be there). No reads in the steady state, except one GET of the index per family
+//      the plan leaves out (an earlier ADD of the same key may have used it). The kernel's answer
+//      picks the next step:
+//        ENOENT everywhere       -> the table (or a set) is missing: resend with the skeleton,
+//                                   created idempotently (NLM_F_CREATE; base chains flushed and
+//                                   refilled: a rule has no "create if missing").
+//        EEXIST on the index     -> ADD again for the same key = replace: read the tables, delete
+//                                   every element carrying this attachment's hash and add the new
+//                                   ones, in one generation-guarded batch.
+//        EEXIST/ENOTEMPTY on     -> the port (address, interface) belongs to another attachment,
+//        another element            or the subnet overlaps another network's: fail naming the
+//                                   owner; nothing was applied (batches are atomic).
+// DEL  GET the index element in each family: absent everywhere -> done (no dump, nothing
+//      created). Else read the tables (generation first) and delete, in one generation-guarded
+//      batch, every element carrying the attachment's hash (and its network's subnet elements when
+//      it was the network's last attachment in that table); a table whose last attachment this
+//      was goes as a whole. ERESTART (someone committed in between) -> read again, bounded.
+// GC   list the index, parse its comments, remove every stale attachment of the network like DEL,
+//      all in one batch.
 #include "lib/fw_nftables/nftables_firewall.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <random>
-#include <set>
 #include <thread>
 
 #include "lib/firewall/naming.hpp"
-#include "lib/fw_nftables/attachment_state.hpp"
+#include "lib/firewall/udp_flows.hpp"
 #include "lib/fw_nftables/nft_check.hpp"
 #include "lib/fw_nftables/ruleset.hpp"
-#include "lib/firewall/udp_flows.hpp"
-#include "lib/log/log.hpp"
+#include "lib/fw_nftables/table_contents.hpp"
 #include "lib/nftables/batch.hpp"
 #include "lib/nftables/nft_error.hpp"
 #include "lib/nftables/reader.hpp"
 #include "lib/nftables/socket.hpp"
 #include "lib/util/error.hpp"
-#include "lib/util/error_list.hpp"
 
 namespace tether::firewall {
 namespace {
@@ -45,14 +47,13 @@ namespace {
 using namespace nft;
 using nftables::Batch;
 using nftables::BatchError;
+using nftables::NftError;
 using nftables::Socket;
 
 // Generation-guarded batches lose against every concurrent commit in the netns; with a jittered
 // pause this bound holds under dozens of concurrent writers (tests: 16 threads).
 constexpr int kMaxAttempts = 50;
 using UdpPorts = std::vector<std::pair<Family, std::vector<std::uint16_t>>>;
-
-net::Family net_family(Family f) { return f == Family::Ip ? net::Family::V4 : net::Family::V6; }
 
 void pause_before_retry(int attempt) {
   thread_local std::minstd_rand rng{std::random_device{}()};
@@ -61,19 +62,33 @@ void pause_before_retry(int attempt) {
 }
 
 [[noreturn]] void throw_exhausted(const std::string& what) {
-  throw Error("nat (nftables): " + what + ": the ruleset kept changing (" + std::to_string(kMaxAttempts) +
-                  " attempts); try again",
+  throw Error("nftables: " + what + ": the ruleset kept changing (" + std::to_string(kMaxAttempts) + " attempts); try again",
               kTryAgainLater);
 }
 
 void flush_udp_conntrack(const UdpPorts& ports) noexcept {
-  for (const auto& [family, list] : ports) forget_udp_flows(net_family(family), list);
+  for (const auto& [family, list] : ports)
+    if (family != Family::Bridge) forget_udp_flows(family == Family::Ip ? net::Family::V4 : net::Family::V6, list);
 }
 
-void add_skeleton(Batch& b, Family f) {
+// DEL and GC run for every backend, also on kernels without nf_tables: nothing of ours can be
+// there then. A single request to the missing nf_tables subsystem is answered with EINVAL (a
+// batch with EOPNOTSUPP); our own requests are well-formed (the tests send them).
+bool no_nftables(const NftError& e) { return nftables::means_no_nftables(e.errno_value()) || e.errno_value() == EINVAL; }
+
+std::optional<Socket> open_if_available() {
+  try {
+    return Socket::open();
+  } catch (const NftError& e) {
+    if (no_nftables(e)) return std::nullopt;
+    throw;
+  }
+}
+
+void add_skeleton(Batch& b, Family f, std::vector<std::size_t>& set_msgs) {
   const Skeleton s = skeleton(f);
   b.add_table(s.table);
-  for (const auto& m : s.maps) b.add_set(m);
+  for (const auto& set : s.sets) set_msgs.push_back(b.add_set(set));
   for (const auto& c : s.base_chains) {
     b.add_chain(c);
     b.flush_chain(f, kTable, c.name);
@@ -81,9 +96,9 @@ void add_skeleton(Batch& b, Family f) {
   for (const auto& r : s.rules) b.add_rule(r);
 }
 
-bool has_failure(const BatchError& e, const std::vector<std::size_t>& indexes, int err) {
+bool failed_with(const BatchError& e, std::size_t index, std::initializer_list<int> errs) {
   return std::any_of(e.failures().begin(), e.failures().end(), [&](const nftables::BatchFailure& f) {
-    return f.err == err && std::find(indexes.begin(), indexes.end(), f.index) != indexes.end();
+    return f.index == index && std::find(errs.begin(), errs.end(), f.err) != errs.end();
   });
 }
 
@@ -91,34 +106,35 @@ bool only(const BatchError& e, int err) {
   return std::all_of(e.failures().begin(), e.failures().end(), [&](const nftables::BatchFailure& f) { return f.err == err; });
 }
 
-// "net=... id=... if=..." of the attachment an element sends traffic to, for conflict messages.
+// "net=... id=... if=..." of the attachment (or "network net=...") holding the element `e`
+// clashed with.
 std::string owner_of(Socket& sock, const nftables::Element& e) {
   try {
-    const auto found = nftables::get_element(sock, e.family, kTable, e.set, e.key);
-    if (!found || !found->verdict) return "owner unknown";
-    const auto chain = nftables::get_chain(sock, e.family, kTable, found->verdict->chain);
-    if (!chain) return "chain " + found->verdict->chain;
-    const auto tag = parse_attachment_comment(chain->comment);
-    return tag ? std::string(tag->readable) : "chain " + found->verdict->chain;
+    auto found = nftables::get_element(sock, e);
+    if (!found && !e.key_end.empty()) {  // a range overlapping ours at its end
+      nftables::Element at_end = e;
+      at_end.key = e.key_end;
+      found = nftables::get_element(sock, at_end);
+    }
+    if (!found) return "owner unknown";
+    if (const auto tag = parse_attachment_comment(found->comment)) return std::string(tag->readable);
+    if (parse_network_rule_comment(found->comment)) return found->comment.substr(found->comment.find(":network ") + 1);
+    return "not written by tether: comment '" + found->comment + "'";
   } catch (const std::exception& ex) {
     return std::string("owner unknown: ") + ex.what();
   }
 }
 
-class NftablesFirewallImpl final : public NftablesFirewall {
+class NftablesFirewallImpl final : public Firewall {
  public:
   void add(const NatPlan& plan) override;
   void del(const AttachmentKey& key) override;
   void check(const NatPlan& plan) override;
   void gc(const std::string& network, const std::vector<AttachmentKey>& valid) override;
-  void add_macspoof(const MacSpoofPlan& plan) override;
-  void check_macspoof(const MacSpoofPlan& plan) override;
 
  private:
-  // Writes an attachment's objects, replacing what it had in the `scope` families.
-  UdpPorts write(Socket& sock, const std::string& attachment_hash, const std::vector<AttachmentObjects>& objects,
-                 const std::vector<Family>& scope);
-  UdpPorts remove(Socket& sock, const std::string& attachment_hash);
+  UdpPorts write(Socket& sock, const AttachmentKey& key, const std::vector<AttachmentObjects>& objects);
+  UdpPorts remove(Socket& sock, const HashSet& hashes);
 };
 
 void NftablesFirewallImpl::add(const NatPlan& plan) {
@@ -126,180 +142,148 @@ void NftablesFirewallImpl::add(const NatPlan& plan) {
   const std::vector<AttachmentObjects> objects = attachment_objects(plan);  // validate before any syscall
   if (objects.empty()) return;
   Socket sock = Socket::open();
-  flush_udp_conntrack(write(sock, attachment_hash(plan.key), objects, {Family::Ip, Family::Ip6}));
+  flush_udp_conntrack(write(sock, plan.key, objects));
 }
 
-void NftablesFirewallImpl::add_macspoof(const MacSpoofPlan& plan) {
-  const std::vector<AttachmentObjects> objects = {macspoof_objects(plan)};
-  Socket sock = Socket::open();
-  write(sock, attachment_hash(plan.key), objects, {Family::Bridge});
-}
-
-UdpPorts NftablesFirewallImpl::write(Socket& sock, const std::string& hash, const std::vector<AttachmentObjects>& objects,
-                                     const std::vector<Family>& scope) {
+UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key, const std::vector<AttachmentObjects>& objects) {
+  const HashSet own = {attachment_hash(key)};
   auto uses = [&](Family f) {
     return std::any_of(objects.begin(), objects.end(), [&](const AttachmentObjects& o) { return o.family == f; });
   };
+  // Objects of an earlier ADD of this key in a family this plan leaves out would never clash with
+  // the new ones: only a read finds them.
+  bool replace = false, with_skeleton = false;
+  for (Family f : kAllFamilies)
+    if (!uses(f) && nftables::get_element(sock, index_element(f, key))) replace = true;
 
-  enum class Mode { Fast, Full, Replace } mode = Mode::Fast;
-  // Objects of an earlier ADD of this key in a family this plan leaves out would never collide
-  // with the new ones: only a read finds them (single-stack plans: one or three requests).
-  for (Family f : scope) {
-    if (uses(f) || !nftables::get_table(sock, f, kTable)) continue;
-    for (ChainKind k : chain_kinds(f))
-      if (nftables::get_chain(sock, f, kTable, attachment_chain(hash, k))) mode = Mode::Replace;
-  }
-
-  bool scan_maps = false;
-  UdpPorts udp;
   for (int attempt = 1;; ++attempt) {
     Batch b;
     std::optional<std::uint32_t> genid;
-    udp.clear();
-    std::vector<std::size_t> chain_msgs, removal_msgs;
+    UdpPorts udp;
+    std::vector<std::size_t> set_msgs;
     std::vector<std::pair<std::size_t, const nftables::Element*>> element_msgs;
-    if (mode == Mode::Replace) {
+    if (replace) {
       genid = sock.genid();  // before the reads the batch is based on
-      for (Family f : scope) {
-        const auto table = nftables::get_table(sock, f, kTable);
-        if (!table) continue;
-        const AttachmentState old = read_attachment(sock, f, hash, scan_maps);
-        if (old.empty()) continue;
-        udp.emplace_back(f, old.udp_host_ports);
-        const std::size_t first = b.size();
-        if (!uses(f) && table->use - old.chains.size() <= skeleton_objects(f))
-          b.del_table(f, kTable);
-        else
-          remove_attachment(b, old);
-        for (std::size_t i = first; i < b.size(); ++i) removal_msgs.push_back(i);
+      for (Family f : kAllFamilies) {
+        auto ports = append_removal(b, read_table(sock, f, own), /*may_drop_table=*/!uses(f));
+        if (!ports.empty()) udp.emplace_back(f, std::move(ports));
       }
     }
     for (const auto& o : objects) {
-      if (mode != Mode::Fast) add_skeleton(b, o.family);
-      for (const auto& c : o.chains) chain_msgs.push_back(b.add_chain(c, /*exclusive=*/true));
-      for (const auto& r : o.rules) b.add_rule(r);
-      for (const auto& e : o.elements) element_msgs.emplace_back(b.add_element(e), &e);
+      if (with_skeleton) add_skeleton(b, o.family, set_msgs);
+      for (const auto& e : o.elements) element_msgs.emplace_back(b.add_element(e, /*exclusive=*/true), &e);
+      // Identical: success (another attachment of the network wrote it); overlapping: EEXIST.
+      for (const auto& e : o.network_elements) element_msgs.emplace_back(b.add_element(e), &e);
       udp.emplace_back(o.family, o.udp_host_ports);
     }
     try {
       b.commit(sock, genid);
-      break;
+      return udp;
     } catch (const BatchError& e) {
       if (attempt >= kMaxAttempts) throw_exhausted("add");
       if (e.any(ERESTART)) {
         pause_before_retry(attempt);
         continue;
       }
-      if (has_failure(e, chain_msgs, EEXIST)) {
-        if (mode == Mode::Replace) throw;  // our chains were just deleted in this very batch
-        mode = Mode::Replace;
+      auto clashed = [&](std::size_t index) { return failed_with(e, index, {EEXIST, ENOTEMPTY}); };
+      if (!replace && std::any_of(element_msgs.begin(), element_msgs.end(), [&](const auto& m) {
+            return m.second->set == kAttachmentsSet && clashed(m.first);
+          })) {
+        replace = true;  // this attachment is there already
         continue;
       }
       for (const auto& [index, element] : element_msgs) {
-        if (!has_failure(e, {index}, EEXIST)) continue;
-        const std::string set = element->set;
-        const std::string what = set == kMasqMap       ? "container address " + element->label + " is already masqueraded"
-                                 : set == kMacspoofMap ? "interface " + element->label + " is already MAC-checked"
-                                                       : "host port " + element->label + " is already published";
-        throw Error("nat (nftables): " + what + " for another attachment (" + owner_of(sock, *element) +
+        if (!clashed(index)) continue;
+        throw Error("nftables: " + conflict_text(element->set, element->label) +
+                        (element->set == kSubnetsSet ? " (" : " for another attachment (") + owner_of(sock, *element) +
                         "); nothing was changed",
                     kInternal);
       }
-      if (mode == Mode::Fast && only(e, ENOENT)) {
-        mode = Mode::Full;
-        continue;
-      }
-      if (mode == Mode::Replace && !scan_maps && has_failure(e, removal_msgs, EBUSY)) {
-        scan_maps = true;  // an element we could not derive from the rules still points at a chain
+      for (std::size_t index : set_msgs)
+        if (failed_with(e, index, {EEXIST}))
+          throw Error(std::string("nftables: ") + e.what() +
+                          ": the table holds a set of that name with another layout (written by an older tether?);"
+                          " nothing was changed",
+                      kInternal);
+      if (!with_skeleton && only(e, ENOENT)) {
+        with_skeleton = true;
         continue;
       }
       throw;
     }
   }
-  return udp;
 }
 
-UdpPorts NftablesFirewallImpl::remove(Socket& sock, const std::string& hash) {
-  bool scan_maps = false;
+UdpPorts NftablesFirewallImpl::remove(Socket& sock, const HashSet& hashes) {
   for (int attempt = 1;; ++attempt) {
-    const std::uint32_t genid = sock.genid();
+    const std::uint32_t genid = sock.genid();  // before the reads the batch is based on
     Batch b;
     UdpPorts udp;
     for (Family f : kAllFamilies) {
-      const auto table = nftables::get_table(sock, f, kTable);
-      if (!table) continue;
-      const AttachmentState state = read_attachment(sock, f, hash, scan_maps);
-      if (state.empty()) continue;
-      udp.emplace_back(f, state.udp_host_ports);
-      // The last attachment takes the skeleton with it: no tether table without a user.
-      if (table->use - state.chains.size() <= skeleton_objects(f))
-        b.del_table(f, kTable);
-      else
-        remove_attachment(b, state);
+      auto ports = append_removal(b, read_table(sock, f, hashes), /*may_drop_table=*/true);
+      if (!ports.empty()) udp.emplace_back(f, std::move(ports));
     }
-    if (b.empty()) return {};  // nothing there: nothing written, no table created
+    if (b.empty()) return {};  // nothing there: nothing written
     try {
       b.commit(sock, genid);
       return udp;
     } catch (const BatchError& e) {
-      if (attempt >= kMaxAttempts) throw_exhausted("remove attachment " + hash);
-      if (e.any(ERESTART)) {
-        pause_before_retry(attempt);
-        continue;
-      }
-      if (!scan_maps && e.any(EBUSY)) {
-        scan_maps = true;
-        continue;
-      }
-      throw;
+      if (attempt >= kMaxAttempts) throw_exhausted("remove " + std::to_string(hashes.size()) + " attachment(s)");
+      if (!e.any(ERESTART)) throw;
+      pause_before_retry(attempt);
     }
   }
 }
 
 void NftablesFirewallImpl::del(const AttachmentKey& key) {
-  if (!nftables::kernel_has_nftables()) return;  // DEL sweeps every backend: none here, nothing of ours
-  Socket sock = Socket::open();
-  flush_udp_conntrack(remove(sock, attachment_hash(key)));
+  auto sock = open_if_available();
+  if (!sock) return;
+  bool present = false;
+  try {
+    for (Family f : kAllFamilies)
+      if (nftables::get_element(*sock, index_element(f, key))) {
+        present = true;
+        break;
+      }
+  } catch (const NftError& e) {
+    if (no_nftables(e)) return;
+    throw;
+  }
+  if (!present) return;  // the common repeated DEL: three lookups, nothing read in bulk, nothing written
+  flush_udp_conntrack(remove(*sock, {attachment_hash(key)}));
 }
 
 void NftablesFirewallImpl::gc(const std::string& network, const std::vector<AttachmentKey>& valid) {
   const std::string net_hash = network_hash(network);
-  std::set<std::string, std::less<>> keep;
+  HashSet keep;
   for (const auto& k : valid) keep.insert(attachment_hash({network, k.container_id, k.ifname}));
-  if (!nftables::kernel_has_nftables()) return;
-  Socket sock = Socket::open();
-  std::set<std::string> stale;
-  for (Family f : kAllFamilies) {
-    if (!nftables::get_table(sock, f, kTable)) continue;
-    for (const auto& c : nftables::list_chains(sock, f, kTable)) {
-      const auto name = parse_attachment_chain(c.name);
-      const auto tag = parse_attachment_comment(c.comment);
-      if (!name || !tag || tag->attachment_hash != name->attachment_hash) continue;
-      if (tag->network_hash == net_hash && keep.count(tag->attachment_hash) == 0) stale.insert(name->attachment_hash);
-    }
+  auto sock = open_if_available();
+  if (!sock) return;
+  HashSet stale;
+  try {
+    for (Family f : kAllFamilies)
+      for (const auto& e : nftables::list_elements(*sock, f, kTable, kAttachmentsSet)) {
+        const auto tag = parse_attachment_comment(e.comment);
+        if (tag && tag->network_hash == net_hash && !keep.count(tag->attachment_hash)) stale.emplace(tag->attachment_hash);
+      }
+  } catch (const NftError& e) {
+    if (no_nftables(e)) return;
+    throw;
   }
-  util::ErrorList errors;
-  for (const auto& hash : stale)
-    errors.run("remove stale attachment " + hash, [&] { flush_udp_conntrack(remove(sock, hash)); });
-  errors.throw_if_any();
+  if (!stale.empty()) flush_udp_conntrack(remove(*sock, stale));
 }
 
 void NftablesFirewallImpl::check(const NatPlan& plan) {
   if (plan.empty()) return;
   const auto objects = attachment_objects(plan);
-  Socket sock = Socket::open();
-  check_attachment(sock, plan.key, objects);
-}
-
-void NftablesFirewallImpl::check_macspoof(const MacSpoofPlan& plan) {
-  const std::vector<AttachmentObjects> objects = {macspoof_objects(plan)};
+  if (objects.empty()) return;
   Socket sock = Socket::open();
   check_attachment(sock, plan.key, objects);
 }
 
 }  // namespace
 
-std::unique_ptr<NftablesFirewall> make_nftables_firewall() { return std::make_unique<NftablesFirewallImpl>(); }
+std::unique_ptr<Firewall> make_nftables_firewall() { return std::make_unique<NftablesFirewallImpl>(); }
 
 bool nftables_available() { return nftables::kernel_has_nftables(); }
 

@@ -115,12 +115,12 @@ std::size_t Batch::add_set(const Set& s) {
   auto obj = detail::set_object(s, static_cast<std::uint32_t>(whats_.size() + 1));
   nlmsghdr* nlh = TETHER_HDR(NFT_MSG_NEWSET, s.family, NLM_F_CREATE);
   nftnl_set_nlmsg_build_payload(nlh, obj.get());
-  return finish_message(std::string(s.verdict_map ? "add map " : "add set ") + where(s.family, s.table) + " " + s.name);
+  return finish_message(std::string(s.is_map() ? "add map " : "add set ") + where(s.family, s.table) + " " + s.name);
 }
 
-std::size_t Batch::add_element(const Element& e) {
+std::size_t Batch::add_element(const Element& e, bool exclusive) {
   auto obj = detail::element_object(e, true);
-  nlmsghdr* nlh = TETHER_HDR(NFT_MSG_NEWSETELEM, e.family, NLM_F_CREATE);
+  nlmsghdr* nlh = TETHER_HDR(NFT_MSG_NEWSETELEM, e.family, NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0));
   nftnl_set_elems_nlmsg_build_payload(nlh, obj.get());
   return finish_message("add element { " + e.label + " } to " + where(e.family, e.table) + " @" + e.set);
 }

@@ -29,10 +29,11 @@ class Batch {
   std::size_t add_chain(const Chain& c, bool exclusive = false);
   std::size_t del_chain(Family f, const std::string& table, const std::string& name);
   std::size_t flush_chain(Family f, const std::string& table, const std::string& name);  // delete its rules
-  std::size_t add_set(const Set& s);
-  // Existing key with the same data: success; with other data: EEXIST.
-  std::size_t add_element(const Element& e);
-  std::size_t del_element(const Element& e);  // by key
+  std::size_t add_set(const Set& s);  // an existing set of another layout: EEXIST
+  // Existing key with the same data: success, with other data: EEXIST; `exclusive`: any existing
+  // key fails with EEXIST (in an interval set a partly overlapping range: ENOTEMPTY).
+  std::size_t add_element(const Element& e, bool exclusive = false);
+  std::size_t del_element(const Element& e);  // by key (and key_end)
   std::size_t add_rule(const Rule& r);        // appended
   std::size_t del_rule(Family f, const std::string& table, const std::string& chain, std::uint64_t handle);
 

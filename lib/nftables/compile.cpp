@@ -5,6 +5,10 @@
 //   meta mark & 0x2000 == 0x2000  meta load mark; bitwise (& 0x2000) ^ 0; cmp eq 0x2000
 //   meta mark set meta mark | b   meta load mark; bitwise (& ~b) ^ b; meta set mark
 //   a . b . c vmap @m           loads into consecutive 32-bit register slots; lookup reg 1 set m dreg 0
+//   a . b @s / a . b != @s      the same loads; lookup reg 1 set s (flags 0x1 when negated; no dreg)
+//   dnat ip to a . b map @m     the same loads; lookup reg 1 set m dreg 1; nat dnat ip addr_min reg 1
+//                               proto_min <the slot after the address> (no flags: the kernel adds them)
+//   ct status dnat              ct load status; bitwise (& 0x20) ^ 0; cmp neq 0
 //   dnat to A:P                 immediate reg 1 A; immediate reg 2 P; nat dnat <family> reg 1 reg 2 flags 0x2
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
@@ -118,6 +122,16 @@ void compile_match(Family family, const Match& m, std::vector<Expr>& out) {
       out.push_back(load(family, m.field, kReg1));
       out.push_back(cmp(m.negate, u32_host(value_as<std::uint32_t>(m))));
       return;
+    case Field::CtStatus: {
+      // nft's `ct status != dnat` is not the negation of this sequence's test: not needed, not offered.
+      if (m.negate) throw Error("nftables: negated ct status match");
+      const auto bits = value_as<std::uint32_t>(m);
+      if (bits == 0) throw Error("nftables: ct status match without bits");
+      out.push_back(load(family, m.field, kReg1));
+      out.push_back(bitwise(4, u32_host(bits), u32_host(0)));
+      out.push_back(cmp(true, u32_host(0)));
+      return;
+    }
     case Field::IifName:
     case Field::OifName: {
       const auto& name = value_as<std::string>(m);
@@ -137,22 +151,53 @@ void compile_match(Family family, const Match& m, std::vector<Expr>& out) {
   }
 }
 
-void compile_lookup(Family family, const VmapLookup& v, std::vector<Expr>& out) {
-  if (v.key.empty()) throw Error("nftables: vmap @" + v.map + " without a key");
+// Loads the fields of a (concatenated) key into consecutive 32-bit register slots from reg 1 on.
+void load_key(Family family, const std::vector<Field>& key, const std::string& set, std::vector<Expr>& out) {
+  if (key.empty()) throw Error("nftables: lookup in @" + set + " without a key");
   std::uint32_t slot = 0;
-  for (Field f : v.key) {
-    if (f == Field::FibDaddrType || f == Field::Mark) throw Error(std::string("nftables: ") + field_name(f) + " as a map key");
+  for (Field f : key) {
+    if (f == Field::FibDaddrType || f == Field::Mark || f == Field::CtStatus)
+      throw Error(std::string("nftables: ") + field_name(f) + " as a key of @" + set);
     const auto l = field_load(family, f);
     out.push_back(load(family, f, detail::reg_at(slot)));
     slot += (l.len + 3) / 4;
   }
-  if (slot > 16) throw Error("nftables: key of vmap @" + v.map + " exceeds the register file");
+  if (slot > 16) throw Error("nftables: key of @" + set + " exceeds the register file");
+}
+
+Expr lookup(const std::string& set, std::uint32_t dreg, std::uint32_t flags) {
   Expr e;
   e.kind = Expr::Kind::Lookup;
   e.sreg = kReg1;
-  e.dreg = kRegVerdict;
-  e.name = v.map;
-  out.push_back(std::move(e));
+  e.dreg = dreg;
+  e.flags = flags;
+  e.name = set;
+  return e;
+}
+
+void compile_lookup(Family family, const VmapLookup& v, std::vector<Expr>& out) {
+  load_key(family, v.key, v.map, out);
+  out.push_back(lookup(v.map, kRegVerdict, 0));
+}
+
+void compile_set_lookup(Family family, const SetLookup& l, std::vector<Expr>& out) {
+  load_key(family, l.key, l.set, out);
+  out.push_back(lookup(l.set, kNoReg, l.negate ? NFT_LOOKUP_F_INV : 0));
+}
+
+void compile_dnat_map(Family family, const DnatMap& d, std::vector<Expr>& out) {
+  const std::uint32_t addr = detail::address_len(family);
+  load_key(family, d.key, d.map, out);
+  // The map's data (address . port) lands in reg 1 on: the address first, the port in the slot
+  // after it.
+  out.push_back(lookup(d.map, kReg1, 0));
+  Expr nat;
+  nat.kind = Expr::Kind::Nat;
+  nat.key = NFT_NAT_DNAT;
+  nat.family = family == Family::Ip ? NFPROTO_IPV4 : NFPROTO_IPV6;
+  nat.sreg = kReg1;
+  nat.sreg_proto = detail::reg_at(addr / 4);
+  out.push_back(std::move(nat));
 }
 
 std::uint32_t verdict_code(Verdict::Kind k) {
@@ -208,6 +253,10 @@ std::vector<Expr> compile(Family family, const std::vector<Statement>& rule) {
       out.push_back(std::move(set));
     } else if (const auto* v = std::get_if<VmapLookup>(&s)) {
       compile_lookup(family, *v, out);
+    } else if (const auto* l = std::get_if<SetLookup>(&s)) {
+      compile_set_lookup(family, *l, out);
+    } else if (const auto* dm = std::get_if<DnatMap>(&s)) {
+      compile_dnat_map(family, *dm, out);
     } else if (const auto* d = std::get_if<DnatTo>(&s)) {
       compile_dnat(family, *d, out);
     } else if (std::holds_alternative<Masquerade>(s)) {

@@ -16,7 +16,9 @@ namespace {
 
 using K = Expr::Kind;
 
-bool is_load(const Expr& e) { return e.kind == K::MetaLoad || e.kind == K::Payload || e.kind == K::Fib; }
+bool is_load(const Expr& e) {
+  return e.kind == K::MetaLoad || e.kind == K::Payload || e.kind == K::CtLoad || e.kind == K::Fib;
+}
 
 std::optional<std::uint32_t> u32_of(const Bytes& b) {
   if (b.size() != 4) return std::nullopt;
@@ -68,6 +70,13 @@ std::optional<Match> match_of(Family family, const Expr& load, const Expr* bw, c
   switch (*field) {
     case Field::SAddr:
     case Field::DAddr: return address_match(family, *field, load, bw, cmp);
+    case Field::CtStatus: {
+      // (status & bits) != 0, the only form compile() writes
+      const auto bits = bw ? u32_of(bw->data) : std::nullopt;
+      if (!bits || *bits == 0 || bw->len != 4 || u32_of(bw->xor_data) != 0u || !neg || u32_of(cmp.data) != 0u)
+        return std::nullopt;
+      return Match{Field::CtStatus, false, *bits, 0xffffffff};
+    }
     case Field::Mark: {
       std::uint32_t mask = 0xffffffff;
       if (bw) {
@@ -133,6 +142,17 @@ std::optional<DnatTo> dnat_of(Family family, const Expr& addr, const Expr& port,
   return DnatTo{ip, static_cast<std::uint16_t>(port.data[0] << 8 | port.data[1])};
 }
 
+// The nat expression of `dnat ip|ip6 to <key> map @m`: address from reg 1, port from the slot
+// after the address. The kernel reports the flags it implies (PROTO_SPECIFIED; MAP_IPS is
+// dropped when read); nft sends none.
+bool dnat_map_nat(Family family, const Expr& nat) {
+  if (nat.kind != K::Nat || (family != Family::Ip && family != Family::Ip6)) return false;
+  const std::uint32_t addr = detail::address_len(family);
+  return nat.key == NFT_NAT_DNAT && nat.family == (family == Family::Ip ? NFPROTO_IPV4 : NFPROTO_IPV6) &&
+         nat.sreg == detail::kReg1 && nat.sreg_proto == detail::reg_at(addr / 4) &&
+         (nat.flags == 0 || nat.flags == NF_NAT_RANGE_PROTO_SPECIFIED);
+}
+
 }  // namespace
 
 std::optional<std::vector<Statement>> decompile(Family family, const std::vector<Expr>& exprs) {
@@ -157,21 +177,31 @@ std::optional<std::vector<Statement>> decompile(Family family, const std::vector
       std::size_t j = i;
       while (j < n && is_load(exprs[j])) ++j;
       if (j < n && exprs[j].kind == K::Lookup) {
-        VmapLookup v;
+        std::vector<Field> key;
         std::uint32_t slot = 0;
         for (std::size_t k = i; k < j; ++k) {
           const auto f = detail::field_of(family, exprs[k]);
-          if (!f || exprs[k].dreg != detail::reg_at(slot)) return std::nullopt;
+          if (!f || *f == Field::FibDaddrType || *f == Field::Mark || *f == Field::CtStatus) return std::nullopt;
+          if (exprs[k].dreg != detail::reg_at(slot)) return std::nullopt;
           const auto l = detail::field_load(family, *f);
           if (exprs[k].kind == K::Payload && exprs[k].len != l.len) return std::nullopt;
-          v.key.push_back(*f);
+          key.push_back(*f);
           slot += (l.len + 3) / 4;
         }
         const Expr& lk = exprs[j];
-        if (lk.sreg != detail::kReg1 || lk.dreg != detail::kRegVerdict || lk.flags != 0) return std::nullopt;
-        v.map = lk.name;
-        out.push_back(std::move(v));
-        i = j + 1;
+        if (lk.sreg != detail::kReg1) return std::nullopt;
+        if (lk.dreg == detail::kRegVerdict && lk.flags == 0) {
+          out.push_back(VmapLookup{std::move(key), lk.name});
+          i = j + 1;
+        } else if (lk.dreg == kNoReg && (lk.flags & ~static_cast<std::uint32_t>(NFT_LOOKUP_F_INV)) == 0) {
+          out.push_back(SetLookup{std::move(key), lk.name, (lk.flags & NFT_LOOKUP_F_INV) != 0});
+          i = j + 1;
+        } else if (lk.dreg == detail::kReg1 && lk.flags == 0 && at(j + 1) && dnat_map_nat(family, *at(j + 1))) {
+          out.push_back(DnatMap{std::move(key), lk.name});
+          i = j + 2;
+        } else {
+          return std::nullopt;
+        }
         continue;
       }
       const Expr* bw = at(i + 1) && at(i + 1)->kind == K::Bitwise ? at(i + 1) : nullptr;

@@ -13,10 +13,10 @@
 namespace tether::nftables {
 
 struct Expr {
-  enum class Kind : std::uint8_t { MetaLoad, MetaSet, Payload, Cmp, Bitwise, Fib, Lookup, Nat, Masq, Immediate, Unknown };
+  enum class Kind : std::uint8_t { MetaLoad, MetaSet, Payload, CtLoad, Cmp, Bitwise, Fib, Lookup, Nat, Masq, Immediate, Unknown };
   Kind kind = Kind::Unknown;
-  std::uint32_t key = 0;     // meta key | payload base | fib result | nat type | cmp op | verdict code
-  std::uint32_t dreg = 0;
+  std::uint32_t key = 0;     // meta/ct key | payload base | fib result | nat type | cmp op | verdict code
+  std::uint32_t dreg = 0;    // lookup: kNoReg for a plain set (no data)
   std::uint32_t sreg = 0;
   std::uint32_t offset = 0;  // payload offset
   std::uint32_t len = 0;     // payload/bitwise length
@@ -29,6 +29,8 @@ struct Expr {
   std::string name;          // lookup set | verdict chain | unknown expression's name
   bool operator==(const Expr&) const = default;
 };
+
+inline constexpr std::uint32_t kNoReg = ~0u;
 
 // Statements -> expressions, exactly as `nft` 1.0.6 emits them for the same text (checked in
 // tests with `nft --debug=netlink`). Throws tether::Error for a statement the family cannot hold.

@@ -11,8 +11,8 @@ namespace tether::nftables::detail {
 // How a Field is loaded into a register: which expression, which key/base/offset and how many
 // bytes the value has (its register space is that rounded up to 4).
 struct FieldLoad {
-  Expr::Kind kind = Expr::Kind::MetaLoad;  // MetaLoad | Payload | Fib
-  std::uint32_t key = 0;                   // meta key | payload base | fib result
+  Expr::Kind kind = Expr::Kind::MetaLoad;  // MetaLoad | Payload | CtLoad | Fib
+  std::uint32_t key = 0;                   // meta/ct key | payload base | fib result
   std::uint32_t offset = 0;                // payload
   std::uint32_t len = 0;                   // value bytes
   std::uint32_t flags = 0;                 // fib

@@ -1,5 +1,7 @@
 #include "lib/nftables/key.hpp"
 
+#include <linux/netfilter/nf_tables.h>
+
 #include "lib/nftables/udata.hpp"
 #include "lib/util/error.hpp"
 
@@ -14,7 +16,8 @@ constexpr std::uint32_t kTypeBits = 6;
 constexpr std::uint32_t kByteorderInvalid = 0, kByteorderHost = 1, kByteorderBig = 2;
 constexpr std::uint32_t kExprConcat = 13;
 // NFTNL_UDATA_SET_*
-constexpr std::uint8_t kUdKeyByteorder = 0, kUdDataByteorder = 1, kUdKeyTypeof = 3, kUdDataInterval = 6;
+constexpr std::uint8_t kUdKeyByteorder = 0, kUdDataByteorder = 1, kUdKeyTypeof = 3, kUdDataTypeof = 4,
+                       kUdDataInterval = 6;
 
 struct TypeInfo {
   std::uint32_t id, len, byteorder;
@@ -31,34 +34,57 @@ TypeInfo info(KeyType t) {
   throw Error("nftables: unknown key type");
 }
 
+std::uint32_t concat_type(const std::vector<KeyType>& fields) {
+  std::uint32_t type = 0;
+  for (KeyType k : fields) type = type << kTypeBits | info(k).id;
+  return type;
+}
+
+std::uint32_t concat_len(const std::vector<KeyType>& fields) {
+  std::uint32_t len = 0;
+  for (KeyType k : fields) len += (info(k).len + 3) / 4 * 4;
+  return len;
+}
+
+// nft records the expression a concatenation was declared with (type EXPR_CONCAT, no
+// sub-expressions when the set is declared by types); it reads this back to print `a . b . c`.
+Bytes concat_typeof() {
+  UdataWriter nest;
+  nest.put_u32(0, kExprConcat);  // NFTNL_UDATA_SET_TYPEOF_EXPR
+  nest.put_bytes(1, {});         // NFTNL_UDATA_SET_TYPEOF_DATA
+  return nest.bytes();
+}
+
 }  // namespace
 
-SetKeyInfo set_key_info(const std::vector<KeyType>& key, bool verdict_map) {
-  if (key.empty() || key.size() > 5) throw Error("nftables: a set key has 1-5 fields");
+SetKeyInfo set_key_info(const Set& s) {
+  const std::string what = "nftables: set " + s.name + ": ";
+  if (s.key.empty() || s.key.size() > 5) throw Error(what + "a set key has 1-5 fields");
+  if (s.verdict_map && !s.data.empty()) throw Error(what + "a map has verdicts or data, not both");
+  if (s.data.size() == 1 || s.data.size() > 5) throw Error(what + "map data must be a concatenation of 2-5 fields");
+  if (s.interval && s.key.size() < 2) throw Error(what + "interval sets are supported for concatenated keys only");
   SetKeyInfo out;
-  if (key.size() == 1) {
-    const auto t = info(key.front());
-    out.type = t.id;
-    out.len = t.len;
-  } else {
-    for (KeyType k : key) {
-      const auto t = info(k);
-      out.type = out.type << kTypeBits | t.id;
-      out.len += (t.len + 3) / 4 * 4;
-    }
+  const bool concat = s.key.size() > 1;
+  out.type = concat ? concat_type(s.key) : info(s.key.front()).id;
+  out.len = concat ? concat_len(s.key) : info(s.key.front()).len;
+  if (s.verdict_map) {
+    out.flags |= NFT_SET_MAP;
+    out.data_type = NFT_DATA_VERDICT;
+  } else if (!s.data.empty()) {
+    out.flags |= NFT_SET_MAP;
+    out.data_type = concat_type(s.data);
+    out.data_len = concat_len(s.data);
+  }
+  if (s.interval) {
+    out.flags |= NFT_SET_INTERVAL | NFT_SET_CONCAT;
+    for (KeyType k : s.key) out.field_len.push_back(static_cast<std::uint8_t>(info(k).len));
   }
   UdataWriter w;
-  w.put_u32(kUdKeyByteorder, key.size() == 1 ? info(key.front()).byteorder : kByteorderInvalid);
-  if (verdict_map) w.put_u32(kUdDataByteorder, kByteorderInvalid);
-  if (key.size() > 1) {
-    // nft records the key expression of a concatenation (type EXPR_CONCAT, no sub-expressions
-    // when the set is declared by types); it reads this back to print `a . b . c`.
-    UdataWriter nest;
-    nest.put_u32(0, kExprConcat);   // NFTNL_UDATA_SET_TYPEOF_EXPR
-    nest.put_bytes(1, {});          // NFTNL_UDATA_SET_TYPEOF_DATA
-    w.put_bytes(kUdKeyTypeof, nest.bytes());
-  }
-  if (verdict_map) w.put_u32(kUdDataInterval, 0);
+  w.put_u32(kUdKeyByteorder, concat ? kByteorderInvalid : info(s.key.front()).byteorder);
+  if (s.is_map()) w.put_u32(kUdDataByteorder, kByteorderInvalid);
+  if (concat) w.put_bytes(kUdKeyTypeof, concat_typeof());
+  if (!s.data.empty()) w.put_bytes(kUdDataTypeof, concat_typeof());
+  if (s.is_map()) w.put_u32(kUdDataInterval, 0);
   out.udata = w.bytes();
   return out;
 }

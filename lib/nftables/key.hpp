@@ -1,7 +1,8 @@
 #pragma once
-// Set keys: what the kernel gets for a set's key type (nft's datatype numbers, lengths, the
-// userdata nft needs to print the keys) and the byte encoding of one key. Concatenated keys put
-// every field in its own 4-byte-aligned slot, like the registers the lookup loads them into.
+// Set keys: what the kernel gets for a set's key and data types (nft's datatype numbers, lengths,
+// flags, the userdata nft needs to print them) and the byte encoding of one key or value.
+// Concatenations put every field in its own 4-byte-aligned slot, like the registers a lookup
+// loads them into.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,15 +12,22 @@
 
 namespace tether::nftables {
 
+// Everything NFT_MSG_NEWSET carries about a set's types, exactly as nft 1.0.6 sends it for the
+// same declaration (captured with a libnftnl dump of what nft created; tests compare).
 struct SetKeyInfo {
-  std::uint32_t type = 0;  // NFTA_SET_KEY_TYPE: nft datatype id, concatenations 6 bits per field
-  std::uint32_t len = 0;   // NFTA_SET_KEY_LEN
-  Bytes udata;             // NFTA_SET_USERDATA exactly as nft 1.0.6 writes it for `type <key> : verdict`
+  std::uint32_t type = 0;       // NFTA_SET_KEY_TYPE: nft datatype id, concatenations 6 bits per field
+  std::uint32_t len = 0;        // NFTA_SET_KEY_LEN
+  std::uint32_t data_type = 0;  // maps: NFT_DATA_VERDICT or the data's datatype id
+  std::uint32_t data_len = 0;
+  std::uint32_t flags = 0;      // NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT
+  std::vector<std::uint8_t> field_len;  // NFTA_SET_DESC_CONCAT (interval concatenations only)
+  Bytes udata;                  // NFTA_SET_USERDATA
 };
-SetKeyInfo set_key_info(const std::vector<KeyType>& key, bool verdict_map);
+// Throws tether::Error for a layout tether does not reproduce (see Set).
+SetKeyInfo set_key_info(const Set& s);
 
-// Appends the fields of one key in declaration order. In a concatenation every field is padded to
-// 4 bytes; a single-field key is the field alone.
+// Appends the fields of one key (or map value) in declaration order. In a concatenation every
+// field is padded to 4 bytes; a single-field key is the field alone.
 class KeyBuilder {
  public:
   explicit KeyBuilder(bool concatenation = true) : concat_(concatenation) {}

@@ -2,6 +2,7 @@
 // The error every lib/nftables call throws: a tether::Error whose message names the object and
 // the kernel's errno text, with the errno kept so callers branch on ERESTART/EEXIST/ENOENT/EBUSY,
 // never on the text.
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -20,6 +21,10 @@ class NftError : public Error {
  private:
   int errno_;
 };
+
+// The kernel has no nf_tables to talk to: no nfnetlink (EPROTONOSUPPORT at socket()), or no
+// nf_tables subsystem behind it (EOPNOTSUPP for its messages). Nothing of ours can exist then.
+inline bool means_no_nftables(int err) noexcept { return err == EPROTONOSUPPORT || err == EOPNOTSUPP; }
 
 // One failed message of a batch: its index in the batch (as returned by Batch's add/del calls),
 // what it was and the kernel's errno.

@@ -58,6 +58,7 @@ ExprPtr build(const Expr& x) {
           .u32(NFTNL_EXPR_PAYLOAD_OFFSET, x.offset)
           .u32(NFTNL_EXPR_PAYLOAD_LEN, x.len)
           .take();
+    case K::CtLoad: return Builder("ct").u32(NFTNL_EXPR_CT_KEY, x.key).u32(NFTNL_EXPR_CT_DREG, x.dreg).take();
     case K::Cmp:
       return Builder("cmp").u32(NFTNL_EXPR_CMP_SREG, x.sreg).u32(NFTNL_EXPR_CMP_OP, x.key).bytes(NFTNL_EXPR_CMP_DATA, x.data).take();
     case K::Bitwise:
@@ -71,20 +72,23 @@ ExprPtr build(const Expr& x) {
           .take();
     case K::Fib:
       return Builder("fib").u32(NFTNL_EXPR_FIB_DREG, x.dreg).u32(NFTNL_EXPR_FIB_RESULT, x.key).u32(NFTNL_EXPR_FIB_FLAGS, x.flags).take();
-    case K::Lookup:
-      return Builder("lookup")
-          .u32(NFTNL_EXPR_LOOKUP_SREG, x.sreg)
-          .u32(NFTNL_EXPR_LOOKUP_DREG, x.dreg)
-          .str(NFTNL_EXPR_LOOKUP_SET, x.name)
-          .take();
-    case K::Nat:
-      return Builder("nat")
-          .u32(NFTNL_EXPR_NAT_TYPE, x.key)
+    case K::Lookup: {
+      // Attributes nft leaves out stay out: no dreg for a plain set, no flags unless inverted.
+      Builder b("lookup");
+      b.u32(NFTNL_EXPR_LOOKUP_SREG, x.sreg);
+      if (x.dreg != kNoReg) b.u32(NFTNL_EXPR_LOOKUP_DREG, x.dreg);
+      if (x.flags) b.u32(NFTNL_EXPR_LOOKUP_FLAGS, x.flags);
+      return b.str(NFTNL_EXPR_LOOKUP_SET, x.name).take();
+    }
+    case K::Nat: {
+      Builder b("nat");
+      b.u32(NFTNL_EXPR_NAT_TYPE, x.key)
           .u32(NFTNL_EXPR_NAT_FAMILY, x.family)
           .u32(NFTNL_EXPR_NAT_REG_ADDR_MIN, x.sreg)
-          .u32(NFTNL_EXPR_NAT_REG_PROTO_MIN, x.sreg_proto)
-          .u32(NFTNL_EXPR_NAT_FLAGS, x.flags)
-          .take();
+          .u32(NFTNL_EXPR_NAT_REG_PROTO_MIN, x.sreg_proto);
+      if (x.flags) b.u32(NFTNL_EXPR_NAT_FLAGS, x.flags);
+      return b.take();
+    }
     case K::Masq: return Builder("masq").take();
     case K::Immediate: {
       Builder b("immediate");
@@ -144,6 +148,10 @@ Expr read(const nftnl_expr* e) {
     x.key = get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
     x.offset = get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
     x.len = get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+  } else if (name == "ct" && nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG) && !nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR)) {
+    x.kind = K::CtLoad;
+    x.key = get_u32(e, NFTNL_EXPR_CT_KEY);
+    x.dreg = get_u32(e, NFTNL_EXPR_CT_DREG);
   } else if (name == "cmp") {
     x.kind = K::Cmp;
     x.sreg = get_u32(e, NFTNL_EXPR_CMP_SREG);

@@ -33,6 +33,12 @@ void check(int rc, const char* what) {
   if (rc < 0) throw NftError(std::string("libnftnl: set ") + what, errno ? errno : EINVAL);
 }
 
+void check(int rc, const char* what, const Element& e) {
+  if (rc < 0)
+    throw NftError(std::string("libnftnl: set ") + what + " of element { " + e.label + " } of @" + e.set,
+                   errno ? errno : EINVAL);
+}
+
 template <class T>
 int set_u32(int (*setter)(T*, std::uint16_t, const void*, std::uint32_t), T* obj, std::uint16_t attr, std::uint32_t v) {
   return setter(obj, attr, &v, sizeof v);
@@ -104,15 +110,19 @@ SetPtr set_object(const Set& s, std::uint32_t id) {
   SetPtr p = new_set();
   check(nftnl_set_set_str(p.get(), NFTNL_SET_TABLE, s.table.c_str()), "set table");
   check(nftnl_set_set_str(p.get(), NFTNL_SET_NAME, s.name.c_str()), "set name");
-  const SetKeyInfo key = set_key_info(s.key, s.verdict_map);
+  const SetKeyInfo key = set_key_info(s);
   check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_ID, id), "set id");
-  check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_FLAGS, s.verdict_map ? NFT_SET_MAP : 0), "set flags");
+  check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_FLAGS, key.flags), "set flags");
   check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_KEY_TYPE, key.type), "set key type");
   check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_KEY_LEN, key.len), "set key length");
-  if (s.verdict_map) {
-    check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT), "map data type");
-    check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_DATA_LEN, 0), "map data length");
+  if (s.is_map()) {
+    check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_DATA_TYPE, key.data_type), "map data type");
+    check(set_u32(nftnl_set_set_data, p.get(), NFTNL_SET_DATA_LEN, key.data_len), "map data length");
   }
+  if (!key.field_len.empty())  // libnftnl counts the fields up to the first 0: the array ends there
+    check(nftnl_set_set_data(p.get(), NFTNL_SET_DESC_CONCAT, key.field_len.data(),
+                             static_cast<std::uint32_t>(key.field_len.size())),
+          "set field lengths");
   check(nftnl_set_set_data(p.get(), NFTNL_SET_USERDATA, key.udata.data(), key.udata.size()), "set userdata");
   return p;
 }
@@ -124,14 +134,19 @@ SetPtr element_object(const Element& e, bool with_data) {
   nftnl_set_elem* raw = nftnl_set_elem_alloc();
   if (!raw) throw NftError("libnftnl: allocate set element", ENOMEM);
   nftnl_set_elem_add(set.get(), raw);  // owned by the set from here on
-  check(nftnl_set_elem_set(raw, NFTNL_SET_ELEM_KEY, e.key.data(), e.key.size()), "element key");
-  if (with_data && e.verdict) {
-    check(set_u32(nftnl_set_elem_set, raw, NFTNL_SET_ELEM_VERDICT, verdict_number(e.verdict->kind)), "element verdict");
-    if (!e.verdict->chain.empty()) check(nftnl_set_elem_set_str(raw, NFTNL_SET_ELEM_CHAIN, e.verdict->chain.c_str()), "element chain");
+  check(nftnl_set_elem_set(raw, NFTNL_SET_ELEM_KEY, e.key.data(), e.key.size()), "key", e);
+  // An interval element is named by both ends, also when it is deleted or looked up.
+  if (!e.key_end.empty())
+    check(nftnl_set_elem_set(raw, NFTNL_SET_ELEM_KEY_END, e.key_end.data(), e.key_end.size()), "key end", e);
+  if (!with_data) return set;
+  if (e.verdict) {
+    check(set_u32(nftnl_set_elem_set, raw, NFTNL_SET_ELEM_VERDICT, verdict_number(e.verdict->kind)), "verdict", e);
+    if (!e.verdict->chain.empty()) check(nftnl_set_elem_set_str(raw, NFTNL_SET_ELEM_CHAIN, e.verdict->chain.c_str()), "chain", e);
   }
-  if (with_data && !e.comment.empty()) {
+  if (!e.data.empty()) check(nftnl_set_elem_set(raw, NFTNL_SET_ELEM_DATA, e.data.data(), e.data.size()), "data", e);
+  if (!e.comment.empty()) {
     const Bytes ud = comment_udata(e.comment);
-    check(nftnl_set_elem_set(raw, NFTNL_SET_ELEM_USERDATA, ud.data(), ud.size()), "element comment");
+    check(nftnl_set_elem_set(raw, NFTNL_SET_ELEM_USERDATA, ud.data(), ud.size()), "comment", e);
   }
   return set;
 }

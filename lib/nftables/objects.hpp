@@ -1,5 +1,5 @@
 #pragma once
-// Plain descriptions of the nftables objects tether writes and reads: tables, chains, sets/verdict
+// Plain descriptions of the nftables objects tether writes and reads: tables, chains, sets and
 // maps, set elements and rules. No libnftnl types: lib/nftables turns these into netlink messages
 // (batch.hpp) and back (reader.hpp).
 #include <cstdint>
@@ -49,7 +49,12 @@ struct Set {
   std::string table;
   std::string name;
   std::vector<KeyType> key;
-  bool verdict_map = false;  // `type <key> : verdict`
+  bool verdict_map = false;    // `type <key> : verdict`
+  std::vector<KeyType> data;   // `type <key> : <data>`, a data map (a concatenation: nft 1.0.6's
+                               // own layout for a single data type is not reproduced here)
+  bool interval = false;       // `flags interval`: only for concatenated keys (the kernel's pipapo
+                               // set; elements are key .. key_end ranges, field by field)
+  bool is_map() const noexcept { return verdict_map || !data.empty(); }
 };
 
 struct Element {
@@ -57,7 +62,9 @@ struct Element {
   std::string table;
   std::string set;
   Bytes key;                      // encoded with KeyBuilder (key.hpp)
+  Bytes key_end;                  // interval sets: the range's last key (same encoding); else empty
   std::optional<Verdict> verdict; // vmap data
+  Bytes data;                     // data map value (KeyBuilder encoding of the data fields)
   std::string comment;
   std::string label;              // how error messages name the element ("tcp . 8080")
 };

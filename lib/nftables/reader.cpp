@@ -73,22 +73,16 @@ void dump_consistent(Socket& sock, const std::string& what, const std::function<
   }
 }
 
-ElementInfo element_info(nftnl_set_elem* e) {
-  ElementInfo out;
+std::span<const std::uint8_t> attr_view(nftnl_set_elem* e, std::uint16_t attr) {
+  if (!nftnl_set_elem_is_set(e, attr)) return {};
   std::uint32_t len = 0;
-  const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-  out.key = bytes_of(key, len);
-  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
-    out.verdict = verdict_from(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
-                               nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN) ? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN) : nullptr);
-  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
-    const void* ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
-    out.comment = comment_of(bytes_of(ud, len)).value_or("");
-  }
-  return out;
+  const auto* p = static_cast<const std::uint8_t*>(nftnl_set_elem_get(e, attr, &len));
+  return p ? std::span<const std::uint8_t>(p, len) : std::span<const std::uint8_t>();
 }
 
-void collect_elements(const nlmsghdr* m, std::vector<ElementInfo>& out, const std::string& what) {
+// Every element of one reply, as views (no copies: a DEL reads thousands and keeps a handful).
+template <class F>
+void visit_elements(const nlmsghdr* m, const std::string& what, F&& on_element) {
   detail::SetPtr set = detail::new_set();
   if (nftnl_set_elems_nlmsg_parse(m, set.get()) < 0) parse_failed(what);
   struct IterFree {
@@ -96,8 +90,44 @@ void collect_elements(const nlmsghdr* m, std::vector<ElementInfo>& out, const st
   };
   std::unique_ptr<nftnl_set_elems_iter, IterFree> it(nftnl_set_elems_iter_create(set.get()));
   if (!it) throw NftError("libnftnl: iterate elements", ENOMEM);
-  for (nftnl_set_elem* e = nftnl_set_elems_iter_cur(it.get()); e; e = nftnl_set_elems_iter_next(it.get()))
-    out.push_back(element_info(e));
+  // iter_next returns the current element and then advances: starting with iter_cur would
+  // return the first element twice.
+  while (nftnl_set_elem* e = nftnl_set_elems_iter_next(it.get())) on_element(e);
+}
+
+ElementView element_view(nftnl_set_elem* e) {
+  ElementView v;
+  v.key = attr_view(e, NFTNL_SET_ELEM_KEY);
+  v.key_end = attr_view(e, NFTNL_SET_ELEM_KEY_END);
+  v.data = attr_view(e, NFTNL_SET_ELEM_DATA);
+  v.comment = comment_view(attr_view(e, NFTNL_SET_ELEM_USERDATA)).value_or(std::string_view());
+  return v;
+}
+
+ElementInfo element_info(nftnl_set_elem* e) {
+  const ElementView v = element_view(e);
+  ElementInfo out;
+  out.key.assign(v.key.begin(), v.key.end());
+  out.key_end.assign(v.key_end.begin(), v.key_end.end());
+  out.data.assign(v.data.begin(), v.data.end());
+  out.comment = v.comment;
+  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
+    out.verdict = verdict_from(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
+                               nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN) ? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN) : nullptr);
+  return out;
+}
+
+void collect_elements(const nlmsghdr* m, std::vector<ElementInfo>& out, const std::string& what) {
+  visit_elements(m, what, [&](nftnl_set_elem* e) { out.push_back(element_info(e)); });
+}
+
+nlmsghdr* element_dump_request(char* buf, Socket& sock, Family f, const std::string& table, const std::string& set) {
+  detail::SetPtr s = detail::new_set();
+  if (nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str()) < 0 || nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.c_str()) < 0)
+    throw NftError("libnftnl: set name '" + set + "'", EINVAL);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(f), NLM_F_DUMP, sock.next_seq());
+  nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
+  return nlh;
 }
 
 Chain chain_info(const nftnl_chain* c, Family f) {
@@ -221,16 +251,20 @@ std::vector<RuleInfo> list_rules(Socket& sock, Family f, const std::string& tabl
 
 std::optional<ElementInfo> get_element(Socket& sock, Family f, const std::string& table, const std::string& set,
                                        const Bytes& key) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
   Element ref;
   ref.family = f;
   ref.table = table;
   ref.set = set;
   ref.key = key;
+  return get_element(sock, ref);
+}
+
+std::optional<ElementInfo> get_element(Socket& sock, const Element& ref) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
   auto obj = detail::element_object(ref, false);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(f), NLM_F_ACK, sock.next_seq());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(ref.family), NLM_F_ACK, sock.next_seq());
   nftnl_set_elems_nlmsg_build_payload(nlh, obj.get());
-  const std::string what = "nftables: get element of " + where(f, table) + " @" + set;
+  const std::string what = "nftables: get element of " + where(ref.family, ref.table) + " @" + ref.set;
   std::vector<ElementInfo> found;
   if (!get_or_absent(sock, nlh, what, [&](const nlmsghdr* m) { collect_elements(m, found, what); })) return std::nullopt;
   if (found.empty()) return std::nullopt;
@@ -241,21 +275,28 @@ std::vector<ElementInfo> list_elements(Socket& sock, Family f, const std::string
   std::vector<ElementInfo> out;
   const std::string what = "nftables: list elements of " + where(f, table) + " @" + set;
   dump_consistent(
-      sock, what,
-      [&](char* buf) {
-        detail::SetPtr s = detail::new_set();
-        if (nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str()) < 0 ||
-            nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.c_str()) < 0)
-          throw NftError("libnftnl: set name", EINVAL);
-        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(f), NLM_F_DUMP, sock.next_seq());
-        nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
-        return nlh;
-      },
+      sock, what, [&](char* buf) { return element_dump_request(buf, sock, f, table, set); },
       [&](const nlmsghdr* m) {
         if (!m) return out.clear();
         collect_elements(m, out, what);
       });
   return out;
+}
+
+void for_each_element(Socket& sock, Family f, const std::string& table, const std::string& set,
+                      const std::function<void(const ElementView&)>& on_element, const std::function<void()>& on_restart) {
+  const std::string what = "nftables: list elements of " + where(f, table) + " @" + set;
+  bool started = false;
+  dump_consistent(
+      sock, what, [&](char* buf) { return element_dump_request(buf, sock, f, table, set); },
+      [&](const nlmsghdr* m) {
+        if (!m) {
+          if (started) on_restart();
+          started = true;
+          return;
+        }
+        visit_elements(m, what, [&](nftnl_set_elem* e) { on_element(element_view(e)); });
+      });
 }
 
 bool has_set(Socket& sock, Family f, const std::string& table, const std::string& set) {
@@ -275,7 +316,7 @@ bool kernel_has_nftables() {
     return true;
   } catch (const NftError& e) {
     if (e.errno_value() == EPERM || e.errno_value() == EACCES) throw;
-    return false;  // EPROTONOSUPPORT (no nfnetlink), EOPNOTSUPP/ENOENT (no nf_tables)
+    return false;  // means_no_nftables(), or ENOENT (no nf_tables)
   }
 }
 

@@ -3,6 +3,9 @@
 // other kernel errors throw NftError. Lookups of one object are single requests (O(1)); list_*
 // dump (O(objects)).
 #include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,13 +34,29 @@ std::vector<RuleInfo> list_rules(Socket& sock, Family f, const std::string& tabl
 
 struct ElementInfo {
   Bytes key;
+  Bytes key_end;  // interval sets
   std::optional<Verdict> verdict;
+  Bytes data;     // data maps
   std::string comment;
 };
 // One element by key (NFT_MSG_GETSETELEM without dump); nullopt when the key (or set) is absent.
+// In an interval set the answer is the element whose range holds `key`.
 std::optional<ElementInfo> get_element(Socket& sock, Family f, const std::string& table, const std::string& set,
                                        const Bytes& key);
+// The same for `ref` (family, table, set, key, key_end are read).
+std::optional<ElementInfo> get_element(Socket& sock, const Element& ref);
+// Every element of a set (empty when the set or its table does not exist): a dump, O(elements).
 std::vector<ElementInfo> list_elements(Socket& sock, Family f, const std::string& table, const std::string& set);
+
+// One element of a dump, without copies: the views are valid during the callback only.
+struct ElementView {
+  std::span<const std::uint8_t> key, key_end, data;
+  std::string_view comment;
+};
+// The same dump as list_elements, element by element. `on_restart` runs before the dump starts
+// over (the ruleset changed while it ran: whatever was seen so far is to be forgotten).
+void for_each_element(Socket& sock, Family f, const std::string& table, const std::string& set,
+                      const std::function<void(const ElementView&)>& on_element, const std::function<void()>& on_restart);
 // Whether a set/map of that name exists.
 bool has_set(Socket& sock, Family f, const std::string& table, const std::string& set);
 

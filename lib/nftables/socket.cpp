@@ -89,28 +89,45 @@ bool Socket::dump(const nlmsghdr* msg, const std::string& what, const std::funct
 
 void Socket::drain(const std::function<void(std::uint32_t, int)>& on_reply, bool wait_first, const std::string& what) {
   const int fd = mnl_socket_get_fd(mnl_->sock);
+  // Every ack is a datagram of its own. The kernel has queued all of them before sendmsg
+  // returned (nfnetlink runs a batch inside the sender's sendmsg), so they are read without
+  // waiting, many per recvmmsg: a batch of n messages costs ~n/kSlots calls, not 2n.
+  constexpr unsigned kSlots = 16;
+  const std::size_t slot = buf_.size() / kSlots;  // 4 KiB: an ack or a capped error is < 100 bytes
+  mmsghdr msgs[kSlots];
+  iovec iov[kSlots];
   bool first = true;
   for (;;) {
-    // The kernel has queued every reply before sendmsg returned; the wait is a safety net.
-    pollfd p{fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, first && wait_first ? 5000 : 0);
-    first = false;
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw NftError(what + ": poll", errno);
-    if (r == 0) return;
-    const ssize_t n = ::recv(fd, buf_.data(), buf_.size(), MSG_DONTWAIT);
+    for (unsigned i = 0; i < kSlots; ++i) {
+      iov[i] = {buf_.data() + i * slot, slot};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = ::recvmmsg(fd, msgs, kSlots, MSG_DONTWAIT, nullptr);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      // ENOBUFS: replies were dropped; the batch's outcome is unknown to us.
-      throw NftError(what + ": receive", errno);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) throw NftError(what + ": receive", errno);  // ENOBUFS: replies dropped, outcome unknown
+      if (!(first && wait_first)) return;
+      // Nothing queued at all: a safety net for a kernel that answers later.
+      first = false;
+      pollfd p{fd, POLLIN, 0};
+      const int r = ::poll(&p, 1, 5000);
+      if (r < 0 && errno != EINTR) throw NftError(what + ": poll", errno);
+      if (r == 0) return;
+      continue;
     }
-    int len = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data()); mnl_nlmsg_ok(nlh, len);
-         nlh = mnl_nlmsg_next(nlh, &len)) {
-      if (nlh->nlmsg_pid != portid_ || nlh->nlmsg_type != NLMSG_ERROR) continue;
-      const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-      on_reply(nlh->nlmsg_seq, -e->error);
+    first = false;
+    for (int m = 0; m < n; ++m) {
+      int len = static_cast<int>(msgs[m].msg_len);
+      for (auto* nlh = reinterpret_cast<const nlmsghdr*>(iov[m].iov_base); mnl_nlmsg_ok(nlh, len);
+           nlh = mnl_nlmsg_next(nlh, &len)) {
+        if (nlh->nlmsg_pid != portid_ || nlh->nlmsg_type != NLMSG_ERROR) continue;
+        const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+        on_reply(nlh->nlmsg_seq, -e->error);
+      }
     }
+    if (static_cast<unsigned>(n) < kSlots) return;  // the queue is empty
   }
 }
 

@@ -27,6 +27,7 @@ const char* field_name(Field f) {
     case Field::ThDport: return "th dport";
     case Field::EtherSAddr: return "ether saddr";
     case Field::FibDaddrType: return "fib daddr type";
+    case Field::CtStatus: return "ct status";
   }
   return "?";
 }
@@ -45,8 +46,10 @@ std::string hex32(std::uint32_t v) {
 }
 
 std::string value_text(const Match& m) {
-  if (const auto* n = std::get_if<std::uint32_t>(&m.value))
-    return m.field == Field::Mark ? hex32(*n) : std::to_string(*n);
+  if (const auto* n = std::get_if<std::uint32_t>(&m.value)) {
+    if (m.field == Field::CtStatus && *n == 0x20) return "dnat";  // IPS_DST_NAT
+    return m.field == Field::Mark || m.field == Field::CtStatus ? hex32(*n) : std::to_string(*n);
+  }
   if (const auto* p = std::get_if<net::IpPrefix>(&m.value))
     return p->length() == p->max_length() ? p->address().to_string() : p->to_string();
   if (const auto* s = std::get_if<std::string>(&m.value)) return "\"" + *s + "\"";
@@ -67,6 +70,12 @@ std::string verdict_text(const Verdict& v) {
   return "?";
 }
 
+std::string key_text(const std::vector<Field>& key, bool ip6) {
+  std::string t;
+  for (Field f : key) t += (t.empty() ? "" : " . ") + field_text(f, ip6);
+  return t;
+}
+
 }  // namespace
 
 std::string to_string(const Statement& s, bool ip6) {
@@ -76,11 +85,10 @@ std::string to_string(const Statement& s, bool ip6) {
     return t + (m->negate ? " != " : " ") + value_text(*m);
   }
   if (const auto* b = std::get_if<SetMarkBits>(&s)) return "meta mark set meta mark | " + hex32(b->bits);
-  if (const auto* v = std::get_if<VmapLookup>(&s)) {
-    std::string t;
-    for (Field f : v->key) t += (t.empty() ? "" : " . ") + field_text(f, ip6);
-    return t + " vmap @" + v->map;
-  }
+  if (const auto* v = std::get_if<VmapLookup>(&s)) return key_text(v->key, ip6) + " vmap @" + v->map;
+  if (const auto* l = std::get_if<SetLookup>(&s)) return key_text(l->key, ip6) + (l->negate ? " != @" : " @") + l->set;
+  if (const auto* d = std::get_if<DnatMap>(&s))
+    return std::string(ip6 ? "dnat ip6 to " : "dnat ip to ") + key_text(d->key, ip6) + " map @" + d->map;
   if (const auto* d = std::get_if<DnatTo>(&s)) {
     const bool v6 = !d->addr.is_v4();
     return std::string("dnat ") + (v6 ? "ip6 to [" : "to ") + d->addr.to_string() + (v6 ? "]:" : ":") +

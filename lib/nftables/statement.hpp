@@ -1,8 +1,8 @@
 #pragma once
 // The rule language of lib/nftables: the few nft statements tether's rules are made of, as plain
 // values. compile() turns them into the exact expression sequences the nft 1.0.6 CLI emits (so
-// `nft list` prints them as nft text), decompile() recognises those sequences again (DEL reads the
-// keys back out of an attachment's rules, CHECK compares whole rules).
+// `nft list` prints them as nft text), decompile() recognises those sequences again (CHECK
+// compares whole rules).
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -32,6 +32,7 @@ enum class Field : std::uint8_t {
   ThDport,      // th dport             value: number (host order)
   EtherSAddr,   // ether saddr          value: mac
   FibDaddrType, // fib daddr type       value: number (RTN_LOCAL = 2)
+  CtStatus,     // ct status            value: bits (IPS_*); matches when any of them is set
 };
 const char* field_name(Field f);
 
@@ -55,6 +56,19 @@ struct VmapLookup {  // <key fields joined by " . "> vmap @map
   std::string map;
   bool operator==(const VmapLookup&) const = default;
 };
+struct SetLookup {  // <key fields joined by " . "> [!=] @set
+  std::vector<Field> key;
+  std::string set;
+  bool negate = false;
+  bool operator==(const SetLookup&) const = default;
+};
+// dnat ip|ip6 to <key fields joined by " . "> map @map, the map's data being `address . port`.
+// No element for the key: the rule does not match (evaluation goes on with the next rule).
+struct DnatMap {
+  std::vector<Field> key;
+  std::string map;
+  bool operator==(const DnatMap&) const = default;
+};
 struct DnatTo {  // dnat [ip6] to addr:port
   net::IpAddress addr;
   std::uint16_t port = 0;
@@ -68,7 +82,7 @@ struct VerdictStatement {
   bool operator==(const VerdictStatement&) const = default;
 };
 
-using Statement = std::variant<Match, SetMarkBits, VmapLookup, DnatTo, Masquerade, VerdictStatement>;
+using Statement = std::variant<Match, SetMarkBits, VmapLookup, SetLookup, DnatMap, DnatTo, Masquerade, VerdictStatement>;
 
 // "ip saddr 10.0.0.0/24", "meta l4proto 6", "dnat to 10.0.0.5:80", ... (for messages and tests;
 // close to, not identical with, nft's own text).

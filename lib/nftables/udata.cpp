@@ -39,18 +39,23 @@ Bytes comment_udata(std::string_view comment) {
   return w.bytes();
 }
 
-std::optional<std::string> comment_of(const Bytes& udata) {
+std::optional<std::string_view> comment_view(std::span<const std::uint8_t> udata) {
   std::size_t i = 0;
   while (i + 2 <= udata.size()) {
     const std::uint8_t type = udata[i], len = udata[i + 1];
     if (i + 2 + len > udata.size()) return std::nullopt;
     if (type == 0) {
       const char* p = reinterpret_cast<const char*>(udata.data() + i + 2);
-      return std::string(p, strnlen(p, len));
+      return std::string_view(p, strnlen(p, len));
     }
     i += 2 + len;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> comment_of(const Bytes& udata) {
+  const auto view = comment_view(udata);
+  return view ? std::optional<std::string>(*view) : std::nullopt;
 }
 
 }  // namespace tether::nftables

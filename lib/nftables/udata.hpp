@@ -4,6 +4,7 @@
 // a set's keys. Pure (libnftnl's nftnl_udata_* writes the same bytes).
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,8 @@ class UdataWriter {
 Bytes comment_udata(std::string_view comment);
 // The type-0 string of a udata blob; nullopt when absent or malformed.
 std::optional<std::string> comment_of(const Bytes& udata);
+// The same as a view into `udata`.
+std::optional<std::string_view> comment_view(std::span<const std::uint8_t> udata);
 // `text` cut to at most kMaxComment bytes without splitting a UTF-8 sequence (nft -j emits JSON,
 // which an invalid sequence would break).
 std::string clamp_comment(std::string_view text);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "lib/fw_nftables/nftables_firewall.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/nftables/reader.hpp"
+#include "lib/nftables/socket.hpp"
 #include "lib/util/error.hpp"
 
 namespace tether::firewall {
@@ -24,6 +26,7 @@ namespace {
 using nlohmann::json;
 using testing::NetnsTest;
 using testing::TestNetns;
+using nftables::Socket;
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
@@ -56,17 +59,24 @@ class FirewallNftablesTest : public NetnsTest {
       if (o.contains("table")) out.insert(o["table"]["family"].get<std::string>() + " " + o["table"]["name"].get<std::string>());
     return out;
   }
-  // Chains, rules (as "chain: comment") and elements of tether's tables, from the JSON listing.
+  // Chains, rules and set elements of every table, from the JSON listing.
   std::multiset<std::string> objects() {
     std::multiset<std::string> out;
     const json rs = ruleset();
     for (const auto& o : rs.at("nftables")) {
       if (o.contains("chain")) out.insert("chain " + o["chain"]["family"].get<std::string>() + " " + o["chain"]["name"].get<std::string>());
       if (o.contains("rule")) out.insert("rule " + o["rule"]["family"].get<std::string>() + " " + o["rule"]["chain"].get<std::string>());
-      if (o.contains("map") && o["map"].contains("elem"))
-        for (const auto& e : o["map"]["elem"]) out.insert("elem " + o["map"]["family"].get<std::string>() + " " + o["map"]["name"].get<std::string>() + " " + e.dump());
+      for (const char* kind : {"set", "map"})
+        if (o.contains(kind) && o[kind].contains("elem"))
+          for (const auto& e : o[kind]["elem"])
+            out.insert("elem " + o[kind]["family"].get<std::string>() + " " + o[kind]["name"].get<std::string>() + " " + e.dump());
     }
     return out;
+  }
+  std::size_t count_prefix(const std::multiset<std::string>& objs, const std::string& prefix) {
+    std::size_t n = 0;
+    for (const auto& o : objs) n += o.rfind(prefix, 0) == 0;
+    return n;
   }
   static NatPlan plan(const std::string& cid, std::vector<const char*> ips, bool masq, std::vector<PortMapping> maps,
                       const std::string& network = "net1") {
@@ -80,93 +90,190 @@ class FirewallNftablesTest : public NetnsTest {
   static NatPlan example() {
     return plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}, {8081, 81, net::L4Proto::Tcp, net::IpAddress::parse("10.1.1.1")}});
   }
-  std::unique_ptr<NftablesFirewall> fw_;
+  // example() dual-stack, with a v6 hostIP mapping and macspoofchk: all three tables.
+  static NatPlan full_example() {
+    NatPlan p = example();
+    p.container_ips.push_back(*net::IpPrefix::parse("fd77::2/64"));
+    p.port_mappings.push_back({8443, 443, net::L4Proto::Tcp, net::IpAddress::parse("fd01::1")});
+    p.host_ifname = "tva";
+    p.spoof_check_mac = net::Mac{0x02, 0x42, 0x0a, 0x42, 0x00, 0x02};
+    return p;
+  }
+  std::unique_ptr<Firewall> fw_;
 };
 
-// What `nft list table ip tether` must print for example(); H = attachment hash, C = comment.
+// What `nft list table ip tether` must print for example(); I = the index key (15 hex digits of
+// the attachment hash), C = the attachment comment, N = the network's comment.
 const char* kExpectedV4 = R"(table ip tether {
 	comment "managed by tether"
 	map hostports {
-		type inet_proto . inet_service : verdict
-		elements = { tcp . 8080 comment "C" : goto att-H-dnat,
-			     udp . 5353 comment "C" : goto att-H-dnat }
+		type inet_proto . inet_service : ipv4_addr . inet_service
+		elements = { tcp . 8080 comment "C" : 10.77.0.2 . 80,
+			     udp . 5353 comment "C" : 10.77.0.2 . 53 }
 	}
 
 	map hostip_hostports {
-		type ipv4_addr . inet_proto . inet_service : verdict
-		elements = { 10.1.1.1 . tcp . 8081 comment "C" : goto att-H-dnat }
+		type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
+		elements = { 10.1.1.1 . tcp . 8081 comment "C" : 10.77.0.2 . 81 }
 	}
 
-	map masq {
-		type ipv4_addr : verdict
-		elements = { 10.77.0.2 comment "C" : goto att-H-masq }
+	set masq {
+		type ipv4_addr
+		elements = { 10.77.0.2 comment "C" }
+	}
+
+	set subnets {
+		type ipv4_addr . ipv4_addr
+		flags interval
+		elements = { 10.77.0.0/24 . 10.77.0.0/24 comment "N" }
+	}
+
+	set attachments {
+		type ifname
+		elements = { "I" comment "C" }
 	}
 
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
-		fib daddr type local ip daddr . meta l4proto . th dport vmap @hostip_hostports
-		fib daddr type local meta l4proto . th dport vmap @hostports
+		fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @hostip_hostports
+		fib daddr type local dnat ip to meta l4proto . th dport map @hostports
 	}
 
 	chain output {
 		type nat hook output priority -100; policy accept;
-		fib daddr type local ip daddr . meta l4proto . th dport vmap @hostip_hostports
-		fib daddr type local meta l4proto . th dport vmap @hostports
+		fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @hostip_hostports
+		fib daddr type local dnat ip to meta l4proto . th dport map @hostports
 	}
 
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		oifname != "lo" ip saddr 127.0.0.0/8 masquerade
-		oifname != "lo" meta mark & 0x00002000 == 0x00002000 masquerade
+		ct status dnat ip saddr . ip daddr @subnets masquerade
 		ip daddr 224.0.0.0/4 return
-		ip saddr vmap @masq
-	}
-
-	chain att-H-dnat {
-		comment "C"
-		ip saddr 10.77.0.0/24 meta mark set meta mark | 0x00002000 comment "C"
-		tcp dport 8080 dnat to 10.77.0.2:80 comment "C"
-		udp dport 5353 dnat to 10.77.0.2:53 comment "C"
-		ip daddr 10.1.1.1 tcp dport 8081 dnat to 10.77.0.2:81 comment "C"
-	}
-
-	chain att-H-masq {
-		comment "C"
-		ip saddr 10.77.0.2 ip daddr != 10.77.0.0/24 masquerade comment "C"
+		ip saddr . ip daddr @subnets return
+		ip saddr @masq masquerade
 	}
 }
 )";
 
-std::string expected_v4(const NatPlan& p) {
-  return replace_all(replace_all(kExpectedV4, "att-H-", "att-" + attachment_hash(p.key) + "-"), "\"C\"",
-                     "\"" + attachment_comment(p.key) + "\"");
+// full_example()'s other two tables.
+const char* kExpectedV6 = R"(table ip6 tether {
+	comment "managed by tether"
+	map hostports {
+		type inet_proto . inet_service : ipv6_addr . inet_service
+		elements = { tcp . 8080 comment "C" : fd77::2 . 80,
+			     udp . 5353 comment "C" : fd77::2 . 53 }
+	}
+
+	map hostip_hostports {
+		type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service
+		elements = { fd01::1 . tcp . 8443 comment "C" : fd77::2 . 443 }
+	}
+
+	set masq {
+		type ipv6_addr
+		elements = { fd77::2 comment "C" }
+	}
+
+	set subnets {
+		type ipv6_addr . ipv6_addr
+		flags interval
+		elements = { fd77::/64 . fd77::/64 comment "N" }
+	}
+
+	set attachments {
+		type ifname
+		elements = { "I" comment "C" }
+	}
+
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		fib daddr type local dnat ip6 to ip6 daddr . meta l4proto . th dport map @hostip_hostports
+		fib daddr type local dnat ip6 to meta l4proto . th dport map @hostports
+	}
+
+	chain output {
+		type nat hook output priority -100; policy accept;
+		fib daddr type local dnat ip6 to ip6 daddr . meta l4proto . th dport map @hostip_hostports
+		fib daddr type local dnat ip6 to meta l4proto . th dport map @hostports
+	}
+
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		ct status dnat ip6 saddr . ip6 daddr @subnets masquerade
+		ip6 daddr ff00::/8 return
+		ip6 saddr . ip6 daddr @subnets return
+		ip6 saddr @masq masquerade
+	}
+}
+)";
+
+const char* kExpectedBridge = R"(table bridge tether {
+	comment "managed by tether"
+	set spoofcheck {
+		type ifname
+		elements = { "tva" comment "C" }
+	}
+
+	set allowed {
+		type ifname . ether_addr
+		elements = { "tva" . 02:42:0a:42:00:02 comment "C" }
+	}
+
+	set attachments {
+		type ifname
+		elements = { "I" comment "C" }
+	}
+
+	chain prerouting {
+		type filter hook prerouting priority dstnat; policy accept;
+		iifname @spoofcheck iifname . ether saddr != @allowed drop
+	}
+}
+)";
+
+std::string expected(const char* text, const NatPlan& p) {
+  std::string t = replace_all(text, "\"I\"", "\"" + attachment_hash(p.key).substr(0, 15) + "\"");
+  t = replace_all(t, "\"N\"", "\"" + network_rule_comment(p.key.network) + "\"");
+  return replace_all(t, "\"C\"", "\"" + attachment_comment(p.key) + "\"");
 }
 
 TEST_F(FirewallNftablesTest, AddWritesTheExpectedTable) {
   const NatPlan p = example();
   in_host([&] { fw_->add(p); });
-  EXPECT_EQ(nft("list table ip tether"), expected_v4(p));
+  EXPECT_EQ(nft("list table ip tether"), expected(kExpectedV4, p));
   EXPECT_EQ(tables(), (std::set<std::string>{"ip tether"}));  // v4-only plan: no ip6 table
   in_host([&] { EXPECT_NO_THROW(fw_->check(p)); });
 }
 
+TEST_F(FirewallNftablesTest, AllThreeTablesAsExpected) {
+  const NatPlan p = full_example();
+  in_host([&] { fw_->add(p); });
+  EXPECT_EQ(nft("list table ip6 tether"), expected(kExpectedV6, p));
+  EXPECT_EQ(nft("list table bridge tether"), expected(kExpectedBridge, p));
+  EXPECT_EQ(tables(), (std::set<std::string>{"ip tether", "ip6 tether", "bridge tether"}));
+  in_host([&] { EXPECT_NO_THROW(fw_->check(p)); });
+}
+
 TEST_F(FirewallNftablesTest, BytecodeIsWhatNftEmitsForTheSameText) {
-  // Load the expected text with nft itself into a second netns and compare what the kernel holds
-  // (nft --debug=netlink prints the expressions, element bytes and userdata it reads back).
-  const NatPlan p = example();
+  // Load the expected texts with nft itself into a second netns and compare what the kernel holds:
+  // nft --debug=netlink prints the rules' expressions and every element's bytes and userdata,
+  // nft -j the sets' types and flags.
+  const NatPlan p = full_example();
   in_host([&] { fw_->add(p); });
   TestNetns& ref = add_container("ref");
   std::string out;
-  ASSERT_EQ(ref.exec("nft -f - <<'EOF'\n" + expected_v4(p) + "EOF\n", &out), 0) << out;
+  ASSERT_EQ(ref.exec("nft -f - <<'EOF'\n" + expected(kExpectedV4, p) + expected(kExpectedV6, p) + expected(kExpectedBridge, p) +
+                         "EOF\n", &out), 0) << out;
   auto normalize = [](const std::string& text) {
-    // Handles differ (creation order); element order within a map dump is the hash table's.
+    // Handles differ (creation order); element order within a set dump is the hash table's.
     std::multiset<std::string> lines;
     for (std::size_t at = 0; at < text.size();) {
       std::size_t end = text.find('\n', at);
       if (end == std::string::npos) end = text.size();
       std::string line = text.substr(at, end - at);
-      // "ip tether <chain> <handle> [<position>]": drop the numbers.
-      if (line.rfind("ip tether ", 0) == 0)
+      // "<family> tether <chain> <handle> [<position>]": drop the numbers.
+      if (line.find(" tether ") != std::string::npos && line.find(" tether ") < 8)
         while (!line.empty() && line.find_last_not_of("0123456789 ") < line.find_last_of(' ') &&
                line.substr(line.find_last_of(' ') + 1).find_first_not_of("0123456789") == std::string::npos)
           line.resize(line.find_last_of(' '));
@@ -175,32 +282,54 @@ TEST_F(FirewallNftablesTest, BytecodeIsWhatNftEmitsForTheSameText) {
     }
     return lines;
   };
-  const auto ours = normalize(nft("--debug=netlink list table ip tether"));
-  const auto nfts = normalize(nft("--debug=netlink list table ip tether", &ref));
-  EXPECT_EQ(ours, nfts);
-  EXPECT_GT(ours.size(), 60u);  // really a bytecode dump
+  auto without_handles = [](json j) {
+    for (auto& o : j.at("nftables"))
+      for (auto& [kind, v] : o.items()) v.erase("handle");
+    return j;
+  };
+  for (const char* table : {"ip tether", "ip6 tether", "bridge tether"}) {
+    const auto ours = normalize(nft(std::string("--debug=netlink list table ") + table));
+    EXPECT_EQ(ours, normalize(nft(std::string("--debug=netlink list table ") + table, &ref))) << table;
+    EXPECT_GT(ours.size(), std::string(table) == "bridge tether" ? 10u : 40u) << "really a bytecode dump";
+    EXPECT_EQ(without_handles(json::parse(nft(std::string("-j list table ") + table))),
+              without_handles(json::parse(nft(std::string("-j list table ") + table, &ref))))
+        << table;
+  }
 }
 
 TEST_F(FirewallNftablesTest, JsonListingParsesAndCommentsNameTheContainer) {
-  NatPlan p = example();
+  NatPlan p = full_example();
   p.key.container_id = std::string(64, 'f');  // a real-length container ID still fits
-  p.container_ips.push_back(*net::IpPrefix::parse("fd77::2/64"));
   in_host([&] { fw_->add(p); });
   const json rs = ruleset();
-  int rules = 0;
-  for (const auto& o : rs.at("nftables")) {
-    if (!o.contains("rule") || o["rule"]["chain"].get<std::string>().rfind("att-", 0) != 0) continue;
-    ++rules;
-    const std::string c = o["rule"].at("comment");
-    EXPECT_NE(c.find("net=net1"), std::string::npos) << c;
-    EXPECT_NE(c.find("id=" + p.key.container_id), std::string::npos) << c;
-    EXPECT_LE(c.size(), 128u);
-  }
-  EXPECT_EQ(rules, 5 + 4);  // v4: hairpin + 3 DNAT + masq; v6: hairpin + 2 DNAT + masq
-  EXPECT_EQ(tables(), (std::set<std::string>{"ip tether", "ip6 tether"}));
+  int elements = 0;
+  for (const auto& o : rs.at("nftables"))
+    for (const char* kind : {"set", "map"}) {
+      if (!o.contains(kind) || !o[kind].contains("elem")) continue;
+      for (const auto& e : o[kind]["elem"]) {
+        ++elements;
+        // a set element: {"elem": {"val": ..., "comment": ...}}; a map element: [that, data]
+        const json& elem = e.is_array() ? e.at(0) : e;
+        const std::string c = elem.at("elem").at("comment");
+        EXPECT_NE(c.find("net=net1"), std::string::npos) << c;
+        if (o[kind]["name"] != "subnets") {
+          EXPECT_NE(c.find("id=" + p.key.container_id), std::string::npos) << c;
+        }
+        EXPECT_LE(c.size(), 128u);
+      }
+    }
+  // v4: index, 2 hostports, hostip, masq, the network's subnet; v6 the same; bridge: index, spoofcheck, allowed
+  EXPECT_EQ(elements, 6 + 6 + 3);
   const std::string text = nft("list ruleset");
   EXPECT_EQ(text.find("unknown"), std::string::npos) << text;
-  EXPECT_NE(text.find("tcp dport 8080 dnat to [fd77::2]:80"), std::string::npos) << text;
+  // Nothing an ADD writes makes the kernel validate the chain graph: no jumps, no verdict maps.
+  for (const char* word : {"jump", "goto", "vmap", "verdict"}) EXPECT_EQ(text.find(word), std::string::npos) << word;
+  EXPECT_NE(text.find("udp . 5353 comment"), std::string::npos) << text;
+  // Our own reader sees each element once (as many as nft lists).
+  in_host([&] {
+    Socket sock = Socket::open();
+    EXPECT_EQ(nftables::list_elements(sock, nftables::Family::Ip, "tether", "hostports").size(), 2u);
+  });
   // The host's iptables-nft still works beside our tables.
   std::string out;
   EXPECT_EQ(host().exec("iptables-nft-save && ip6tables-nft-save && iptables-nft -t nat -L -n", &out), 0) << out;
@@ -208,14 +337,16 @@ TEST_F(FirewallNftablesTest, JsonListingParsesAndCommentsNameTheContainer) {
 }
 
 TEST_F(FirewallNftablesTest, DelRemovesEverythingAndIsRepeatable) {
-  const NatPlan a = example();
+  const NatPlan a = full_example();
   const NatPlan b = plan("ctr-b", {"10.77.0.3/24", "fd77::3/64"}, true, {{9090, 90, net::L4Proto::Tcp, {}}});
   in_host([&] {
     fw_->add(a);
     fw_->add(b);
   });
   in_host([&] { fw_->del(a.key); });
-  EXPECT_EQ(nft("list table ip tether").find(attachment_hash(a.key)), std::string::npos);
+  const std::string text = nft("list ruleset");
+  EXPECT_EQ(text.find(attachment_hash(a.key)), std::string::npos) << text;
+  EXPECT_EQ(tables(), (std::set<std::string>{"ip tether", "ip6 tether"}));  // a was the only bridge user
   in_host([&] { EXPECT_NO_THROW(fw_->check(b)); });
   in_host([&] {
     fw_->del(a.key);  // again: nothing there
@@ -230,21 +361,26 @@ TEST_F(FirewallNftablesTest, IdleCallsCreateNothing) {
     fw_->add(plan("ctr-a", {"10.77.0.2/24"}, false, {}));  // nothing to do
     fw_->del({"net1", "ctr-a", "eth0"});
     fw_->gc("net1", {});
+    fw_->check(plan("ctr-a", {"10.77.0.2/24"}, false, {}));
   });
   EXPECT_TRUE(tables().empty());
 }
 
 TEST_F(FirewallNftablesTest, AddAgainReplaces) {
-  NatPlan a = plan("ctr-a", {"10.77.0.2/24", "fd77::2/64"}, true, {{8080, 80, net::L4Proto::Tcp, {}}});
+  NatPlan a = full_example();
   in_host([&] { fw_->add(a); });
+  in_host([&] { fw_->add(a); });  // the same again: the same table
+  EXPECT_EQ(nft("list table ip tether"), expected(kExpectedV4, a));
   a.port_mappings = {{8082, 82, net::L4Proto::Udp, {}}};
-  a.container_ips = {*net::IpPrefix::parse("10.77.0.9/24")};  // v4 only now
+  a.container_ips = {*net::IpPrefix::parse("10.77.0.9/24")};  // v4 only now, no macspoofchk
+  a.spoof_check_mac.reset();
   in_host([&] { fw_->add(a); });
   const std::string text = nft("list ruleset");
   EXPECT_EQ(text.find("8080"), std::string::npos) << text;
-  EXPECT_NE(text.find("udp . 8082"), std::string::npos) << text;
+  EXPECT_EQ(text.find("10.77.0.2"), std::string::npos) << text;
+  EXPECT_NE(text.find("udp . 8082 comment"), std::string::npos) << text;
   EXPECT_NE(text.find("10.77.0.9 comment"), std::string::npos) << text;
-  EXPECT_EQ(tables(), (std::set<std::string>{"ip tether"}));  // the v6 leftovers went with their table
+  EXPECT_EQ(tables(), (std::set<std::string>{"ip tether"}));  // the leftovers went with their tables
   in_host([&] { EXPECT_NO_THROW(fw_->check(a)); });
   in_host([&] { fw_->del(a.key); });
   EXPECT_TRUE(tables().empty());
@@ -254,22 +390,31 @@ TEST_F(FirewallNftablesTest, PortOfAnotherAttachmentFailsAtomically) {
   const NatPlan a = example();
   in_host([&] { fw_->add(a); });
   const std::string before = nft("list ruleset");
+  auto expect_refused = [&](const NatPlan& p, const std::string& what, const std::string& owner = "id=ctr-a") {
+    in_host([&] {
+      try {
+        fw_->add(p);
+        ADD_FAILURE() << "taken: " << what;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), kInternal);
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find(what), std::string::npos) << msg;
+        EXPECT_NE(msg.find(owner), std::string::npos) << msg;  // names the owner
+      }
+    });
+    EXPECT_EQ(nft("list ruleset"), before);  // nothing of p: not even its free port 9999
+  };
   NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true, {{9999, 99, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}});
-  in_host([&] {
-    try {
-      fw_->add(b);
-      ADD_FAILURE() << "a taken port was mapped again";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), 999);
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find("udp . 5353"), std::string::npos) << msg;
-      EXPECT_NE(msg.find("id=ctr-a"), std::string::npos) << msg;  // names the owner
-    }
-  });
-  EXPECT_EQ(nft("list ruleset"), before);  // nothing of b: not its chains, not port 9999
+  expect_refused(b, "host port udp . 5353 is already published");
+  expect_refused(plan("ctr-b", {"10.1.0.2/16"}, false, {{8081, 81, net::L4Proto::Tcp, net::IpAddress::parse("10.1.1.1")}}),
+                 "host port 10.1.1.1 . tcp . 8081");
+  expect_refused(plan("ctr-b", {"10.77.0.2/16"}, true, {}), "container address 10.77.0.2 is already masqueraded");
+  expect_refused(plan("ctr-c", {"10.77.5.5/16"}, true, {}, "net2"), "subnet 10.77.0.0/16 overlaps the subnet of another network",
+                 "network net=net1");
   // The same port on another hostIP, or the other protocol, is fine.
   b.port_mappings = {{5353, 53, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, net::IpAddress::parse("10.1.1.2")}};
   in_host([&] { EXPECT_NO_THROW(fw_->add(b)); });
+  in_host([&] { EXPECT_NO_THROW(fw_->check(a)); });
 }
 
 TEST_F(FirewallNftablesTest, RepeatedDelLeavesAPortTakenOverMeanwhile) {
@@ -279,7 +424,7 @@ TEST_F(FirewallNftablesTest, RepeatedDelLeavesAPortTakenOverMeanwhile) {
     fw_->add(a);
     fw_->del(a.key);
     fw_->add(b);
-    fw_->del(a.key);  // a's DEL again: b's element is not a's any more
+    fw_->del(a.key);  // a's DEL again: the element is b's now
     EXPECT_NO_THROW(fw_->check(b));
   });
 }
@@ -307,45 +452,62 @@ TEST_F(FirewallNftablesTest, GcRemovesOnlyInvalidAttachmentsOfTheNetwork) {
 }
 
 TEST_F(FirewallNftablesTest, CheckNamesWhatIsMissing) {
-  const NatPlan p = example();
+  const NatPlan p = full_example();
   in_host([&] { EXPECT_THROW(fw_->check(p), Error); });  // nothing there
   in_host([&] { fw_->add(p); });
+  auto expect_missing = [&](const std::vector<std::string>& parts) {
+    in_host([&] {
+      try {
+        fw_->check(p);
+        ADD_FAILURE() << "check passed with " << parts.front() << " missing";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), kInternal);
+        for (const auto& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+      }
+    });
+  };
   nft("'delete element ip tether hostports { udp . 5353 }'");
-  in_host([&] {
-    try {
-      fw_->check(p);
-      ADD_FAILURE() << "check passed with an element missing";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), 999);
-      EXPECT_NE(std::string(e.what()).find("udp . 5353"), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find("ctr-a"), std::string::npos) << e.what();
-    }
-  });
+  expect_missing({"udp . 5353", "ctr-a"});
+  nft("'add element ip tether hostports { udp . 5353 comment \"someone else\" : 10.77.0.2 . 53 }'");
+  expect_missing({"udp . 5353", "belongs to 'someone else'"});
+  nft("'delete element ip tether hostports { udp . 5353 }'");
+  nft("'add element ip tether hostports { udp . 5353 comment \"" + attachment_comment(p.key) + "\" : 10.77.0.2 . 54 }'");
+  expect_missing({"udp . 5353", "maps elsewhere"});
+  nft("'delete element ip tether hostports { udp . 5353 }'");
+  nft("'add element ip tether hostports { udp . 5353 comment \"" + attachment_comment(p.key) + "\" : 10.77.0.2 . 53 }'");
+  in_host([&] { EXPECT_NO_THROW(fw_->check(p)); });
+  nft("'delete element bridge tether allowed { \"tva\" . 02:42:0a:42:00:02 }'");
+  expect_missing({"\"tva\" . 02:42:0a:42:00:02", "@allowed"});
+  nft("flush chain ip6 tether postrouting");
+  expect_missing({"rule in ip6 tether postrouting: ip6 saddr @masq masquerade"});
 }
 
-TEST_F(FirewallNftablesTest, DelCopesWithARuleDeletedByHand) {
-  // Without the rule DEL cannot derive the element's key; the chain delete then fails (EBUSY,
-  // still referenced) and DEL falls back to scanning the maps.
-  const NatPlan p = example();
+TEST_F(FirewallNftablesTest, DelCopesWithElementsDeletedByHand) {
+  const NatPlan p = full_example();
   in_host([&] { fw_->add(p); });
-  const std::string chain = "att-" + attachment_hash(p.key) + "-dnat";
-  const json rs = ruleset();
-  for (const auto& o : rs.at("nftables"))
-    if (o.contains("rule") && o["rule"]["chain"] == chain && o["rule"].dump().find("8081") != std::string::npos)
-      nft("delete rule ip tether " + chain + " handle " + std::to_string(o["rule"]["handle"].get<int>()));
-  ASSERT_EQ(nft("list chain ip tether " + chain).find("8081"), std::string::npos);
+  nft("'delete element ip tether hostip_hostports { 10.1.1.1 . tcp . 8081 }'");
+  nft("'delete element ip6 tether attachments { \"" + attachment_hash(p.key).substr(0, 15) + "\" }'");
   in_host([&] { fw_->del(p.key); });
-  EXPECT_TRUE(tables().empty());
+  EXPECT_TRUE(tables().empty());  // the ip6 elements went too: DEL reads every table once it starts
 }
 
 TEST_F(FirewallNftablesTest, ForeignTablesAndObjectsSurvive) {
   nft("'add table ip foreign; add chain ip foreign fw { type filter hook forward priority 0; policy accept; }'");
   const NatPlan p = example();
-  in_host([&] { fw_->add(p); });
-  nft("add chain ip tether admin-extra");  // someone else's object in our table: keeps it alive
-  in_host([&] { fw_->del(p.key); });
-  EXPECT_EQ(tables(), (std::set<std::string>{"ip foreign", "ip tether"}));
-  EXPECT_EQ(nft("list table ip tether").find("att-"), std::string::npos);
+  const NatPlan q = plan("ctr-q", {"fd77::9/64"}, true, {});
+  in_host([&] {
+    fw_->add(p);
+    fw_->add(q);
+  });
+  nft("add chain ip tether admin-extra");                // someone else's object in our table keeps it
+  nft("'add element ip6 tether masq { fd77::99 }'");     // and so does an element without our comment
+  in_host([&] {
+    fw_->del(p.key);
+    fw_->del(q.key);
+  });
+  EXPECT_EQ(tables(), (std::set<std::string>{"ip foreign", "ip tether", "ip6 tether"}));
+  EXPECT_EQ(count_prefix(objects(), "elem "), 1u);
+  EXPECT_NE(nft("list table ip6 tether").find("fd77::99"), std::string::npos);
 }
 
 TEST_F(FirewallNftablesTest, ProbeSeesNftables) {
@@ -353,79 +515,89 @@ TEST_F(FirewallNftablesTest, ProbeSeesNftables) {
   EXPECT_TRUE(tables().empty());  // the probe created nothing
 }
 
-TEST_F(FirewallNftablesTest, ConcurrentAddDelStaysConsistent) {
-  // 16 writers, each its own Firewall and thread (setns is per thread), each ADD/DEL-ing its own
-  // attachment; half of them end with their attachment in place.
+// 16 writers, each its own Firewall and thread (setns is per thread), each ADD/DEL-ing its own
+// attachment (and replacing it in the middle of the storm); the even ones end with it in place.
+void storm(const std::string& ns, const std::function<NatPlan(int)>& plan_of) {
   constexpr int kThreads = 16, kRounds = 8;
-  std::atomic<int> failures{0};
   std::vector<std::string> errors(kThreads);
   std::vector<std::thread> threads;
-  const std::string ns = host().path();
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
       try {
         netns::NetnsGuard guard(netns::Netns::open(ns));
         auto fw = make_nftables_firewall();
-        const std::string ip4 = "10.77." + std::to_string(t) + ".2/24", ip6 = "fd77:" + std::to_string(t) + "::2/64";
-        NatPlan p = plan("ctr-" + std::to_string(t), {ip4.c_str(), ip6.c_str()}, true,
-                         {{static_cast<std::uint16_t>(10000 + t), 80, net::L4Proto::Tcp, {}}, {static_cast<std::uint16_t>(20000 + t), 53, net::L4Proto::Udp, {}}});
+        const NatPlan p = plan_of(t);
         for (int r = 0; r < kRounds; ++r) {
           fw->add(p);
-          if (r % 3 == 1) fw->add(p);  // replace in the middle of the storm
+          if (r % 3 == 1) fw->add(p);
           fw->del(p.key);
         }
         if (t % 2 == 0) fw->add(p);
       } catch (const std::exception& e) {
         errors[t] = e.what();
-        ++failures;
       }
     });
   for (auto& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[t], "") << "thread " << t;
-  ASSERT_EQ(failures, 0);
-  // Exactly the even attachments are left, complete.
+}
+
+NatPlan storm_plan(int t, const std::string& ip4, const std::string& ip6, const std::string& network) {
+  NatPlan p;
+  p.key = {network, "ctr-" + std::to_string(t), "eth0"};
+  p.ip_masq = true;
+  p.container_ips = {*net::IpPrefix::parse(ip4), *net::IpPrefix::parse(ip6)};
+  p.port_mappings = {{static_cast<std::uint16_t>(10000 + t), 80, net::L4Proto::Tcp, {}}, {static_cast<std::uint16_t>(20000 + t), 53, net::L4Proto::Udp, {}}};
+  return p;
+}
+
+TEST_F(FirewallNftablesTest, ConcurrentAddDelStaysConsistent) {
+  // A network per thread: its subnet element lives exactly as long as its attachment.
+  auto plan_of = [](int t) {
+    return storm_plan(t, "10.77." + std::to_string(t) + ".2/24", "fd77:" + std::to_string(t) + "::2/64", "net" + std::to_string(t));
+  };
+  storm(host().path(), plan_of);
+  if (HasFailure()) return;
   in_host([&] {
-    for (int t = 0; t < kThreads; t += 2) {
-      const std::string ip4 = "10.77." + std::to_string(t) + ".2/24", ip6 = "fd77:" + std::to_string(t) + "::2/64";
-      NatPlan p = plan("ctr-" + std::to_string(t), {ip4.c_str(), ip6.c_str()}, true,
-                       {{static_cast<std::uint16_t>(10000 + t), 80, net::L4Proto::Tcp, {}}, {static_cast<std::uint16_t>(20000 + t), 53, net::L4Proto::Udp, {}}});
-      EXPECT_NO_THROW(fw_->check(p)) << t;
-    }
+    for (int t = 0; t < 16; t += 2) EXPECT_NO_THROW(fw_->check(plan_of(t))) << t;
   });
   const auto objs = objects();
-  EXPECT_EQ(objs.count("chain ip att-" + attachment_hash({"net1", "ctr-1", "eth0"}) + "-dnat"), 0u);
-  // 6 skeleton chains + 2 per attachment per family; 3 elements per attachment per family.
-  std::size_t chains = 0, elems = 0;
-  for (const auto& o : objs) {
-    chains += o.rfind("chain ", 0) == 0;
-    elems += o.rfind("elem ", 0) == 0;
-  }
-  EXPECT_EQ(chains, 6u + 8u * 4u);
-  EXPECT_EQ(elems, 8u * 6u);
+  EXPECT_EQ(nft("list ruleset").find(attachment_hash(plan_of(1).key)), std::string::npos);
+  EXPECT_EQ(nft("list ruleset").find("10.77.1.0/24"), std::string::npos);
+  // 3 skeleton chains per family and nothing else; per attachment and family: index, 2 ports,
+  // masq, its network's subnet.
+  EXPECT_EQ(count_prefix(objs, "chain "), 6u);
+  EXPECT_EQ(count_prefix(objs, "elem "), 8u * 2u * 5u);
   in_host([&] {
-    for (int t = 0; t < kThreads; t += 2) fw_->del({"net1", "ctr-" + std::to_string(t), "eth0"});
+    for (int t = 0; t < 16; t += 2) fw_->del(plan_of(t).key);
   });
   EXPECT_TRUE(tables().empty());
 }
 
-const char* kExpectedBridge = R"(table bridge tether {
-	comment "managed by tether"
-	map macspoof {
-		type ifname : verdict
-		elements = { "tva" comment "C" : goto att-H-mac }
-	}
-
-	chain prerouting {
-		type filter hook prerouting priority dstnat; policy accept;
-		iifname vmap @macspoof
-	}
-
-	chain att-H-mac {
-		comment "C"
-		iifname "tva" ether saddr != 02:42:0a:42:00:02 drop comment "C"
-	}
+TEST_F(FirewallNftablesTest, ConcurrentAttachmentsOfOneNetworkShareItsSubnet) {
+  // One network, one subnet per family: every ADD re-adds the shared element, every DEL decides
+  // whether it was the network's last attachment. It must survive while any attachment is there.
+  auto plan_of = [](int t) {
+    return storm_plan(t, "10.77." + std::to_string(t) + ".2/16", "fd77::" + std::to_string(t + 1) + ":2/64", "net1");
+  };
+  storm(host().path(), plan_of);
+  if (HasFailure()) return;
+  in_host([&] {
+    for (int t = 0; t < 16; t += 2) EXPECT_NO_THROW(fw_->check(plan_of(t))) << t;
+  });
+  const auto objs = objects();
+  EXPECT_EQ(count_prefix(objs, "elem ip subnets "), 1u);
+  EXPECT_EQ(count_prefix(objs, "elem ip6 subnets "), 1u);
+  EXPECT_EQ(count_prefix(objs, "elem "), 8u * 2u * 4u + 2u);
+  in_host([&] {
+    for (int t = 0; t < 16; t += 2) {
+      fw_->del(plan_of(t).key);
+      if (t < 14) {
+        EXPECT_NO_THROW(fw_->check(plan_of(14))) << "after DEL of " << t;
+      }
+    }
+  });
+  EXPECT_TRUE(tables().empty());
 }
-)";
 
 TEST_F(FirewallNftablesTest, MacspoofDropsFramesWithAnotherSourceMac) {
   // Two containers on a host bridge; A's frames must carry A's MAC.
@@ -438,24 +610,33 @@ TEST_F(FirewallNftablesTest, MacspoofDropsFramesWithAnotherSourceMac) {
                         " && ip link set tva master tbr0 up && ip link set tvb master tbr0 up", &out), 0) << out;
   ASSERT_EQ(a.exec("ip link set eth0 address 02:42:0a:42:00:02 && ip addr add 10.66.0.2/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
   ASSERT_EQ(b.exec("ip addr add 10.66.0.3/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
-  const NatPlan nat = plan("ctr-a", {"10.66.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}});
-  const MacSpoofPlan spoof{nat.key, "tva", "02:42:0a:42:00:02"};
+  NatPlan p = plan("ctr-a", {"10.66.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}});
+  p.host_ifname = "tva";
+  p.spoof_check_mac = net::Mac{0x02, 0x42, 0x0a, 0x42, 0x00, 0x02};
   in_host([&] {
-    fw_->add(nat);
-    fw_->add_macspoof(spoof);
-    fw_->add_macspoof(spoof);  // again: replaced, not duplicated
-    EXPECT_NO_THROW(fw_->check_macspoof(spoof));
+    fw_->add(p);
+    fw_->add(p);  // again: replaced, not duplicated
+    EXPECT_NO_THROW(fw_->check(p));
   });
-  const std::string text = replace_all(replace_all(kExpectedBridge, "att-H-", "att-" + attachment_hash(nat.key) + "-"), "\"C\"",
-                                       "\"" + attachment_comment(nat.key) + "\"");
-  EXPECT_EQ(nft("list table bridge tether"), text);
+  EXPECT_EQ(nft("list table bridge tether"), expected(kExpectedBridge, p));
   auto ping = [&] { return a.exec("ip neigh flush dev eth0; ping -c1 -W1 10.66.0.3 >/dev/null 2>&1"); };
   EXPECT_EQ(ping(), 0) << "the real MAC passes";
+  EXPECT_EQ(b.exec("ping -c1 -W1 10.66.0.2 >/dev/null 2>&1"), 0) << "a port without macspoofchk is not filtered";
   ASSERT_EQ(a.exec("ip link set eth0 address 02:42:0a:42:00:99", &out), 0) << out;
   EXPECT_NE(ping(), 0) << "a spoofed MAC is dropped";
   // Another attachment cannot take over the same host interface.
-  in_host([&] { EXPECT_THROW(fw_->add_macspoof({{"net1", "ctr-b", "eth0"}, "tva", "02:42:0a:42:00:03"}), Error); });
-  in_host([&] { fw_->del(nat.key); });  // DEL takes macspoofchk with the NAT objects
+  NatPlan other = plan("ctr-b", {}, false, {});
+  other.host_ifname = "tva";
+  other.spoof_check_mac = net::Mac{0x02, 0x42, 0x0a, 0x42, 0x00, 0x03};
+  in_host([&] {
+    try {
+      fw_->add(other);
+      ADD_FAILURE() << "a checked interface was taken over";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("interface \"tva\" is already MAC-checked"), std::string::npos) << e.what();
+    }
+  });
+  in_host([&] { fw_->del(p.key); });  // DEL takes macspoofchk with the NAT objects
   EXPECT_TRUE(tables().empty());
   EXPECT_EQ(ping(), 0) << "after DEL nothing filters";
 }

@@ -1,17 +1,24 @@
 // Drives the nftables backend in-process, in the netns it is started in (run it under
-// `ip netns exec <throwaway netns>`), to measure how ADD/DEL scale with the number of
+// `ip netns exec <throwaway netns>`, see run.sh), to measure how ADD/DEL scale with the number of
 // attachments already there. Attachment i: ipMasq + tcp 10000+i + udp 30000+i, 10.100.x.y/16.
-//   nft_scale fill FROM TO   add attachments [FROM, TO), print the mean ADD time per 100
-//   nft_scale add I | del I  one ADD / DEL (for strace -c)
-//   nft_scale noop           nothing (the process's own syscalls, to subtract)
+//   nft_scale fill FROM TO    ADD attachments [FROM, TO); per 100: median/mean/p90 of one ADD
+//   nft_scale drain FROM TO   DEL them again, in the same order; the same statistics
+//   nft_scale add I | del I   one ADD / DEL, its time on stderr (for strace -T / strace -c)
+//   nft_scale noop            nothing (the process's own syscalls, to subtract)
+// Only the backend call is timed (not process start-up), each in a fresh Firewall object like a
+// plugin process; the first call of a process also pays the lazy set-up (socket, dlopen).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "lib/fw_nftables/nftables_firewall.hpp"
 
 using namespace tether::firewall;
+using Clock = std::chrono::steady_clock;
 
 static NatPlan plan(int i) {
   NatPlan p;
@@ -23,32 +30,50 @@ static NatPlan plan(int i) {
   return p;
 }
 
+static double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+// Times op(i) for i in [from, to) and prints one line per window of 100.
+static void series(const char* what, int from, int to, const std::function<void(int)>& op) {
+  std::vector<double> window;
+  for (int i = from; i < to; ++i) {
+    const auto t0 = Clock::now();
+    op(i);
+    window.push_back(micros(Clock::now() - t0));
+    if (window.size() == 100 || i + 1 == to) {
+      std::vector<double> s = window;
+      std::sort(s.begin(), s.end());
+      double sum = 0;
+      for (double v : s) sum += v;
+      std::printf("%s %5d-%5d: median %7.1f us  mean %7.1f us  p90 %7.1f us\n", what, i + 2 - static_cast<int>(s.size()),
+                  i + 1, s[s.size() / 2], sum / s.size(), s[s.size() * 9 / 10]);
+      std::fflush(stdout);
+      window.clear();
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   const std::string cmd = argv[1];
   if (cmd == "noop") return 0;
-  auto fw = make_nftables_firewall();
-  using clock = std::chrono::steady_clock;
   try {
-    if (cmd == "fill" && argc == 4) {
+    if ((cmd == "fill" || cmd == "drain") && argc == 4) {
       const int from = std::atoi(argv[2]), to = std::atoi(argv[3]);
-      auto t0 = clock::now();
-      for (int i = from; i < to; ++i) {
-        fw->add(plan(i));
-        if ((i + 1) % 100 == 0) {
-          const auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0).count();
-          std::printf("attachments %d: mean ADD %.1f us over the last 100\n", i + 1, us / 100.0);
-          t0 = clock::now();
-        }
-      }
+      if (cmd == "fill")
+        series("ADD", from, to, [](int i) { make_nftables_firewall()->add(plan(i)); });
+      else
+        series("DEL", from, to, [](int i) { make_nftables_firewall()->del(plan(i).key); });
       return 0;
     }
     if ((cmd == "add" || cmd == "del") && argc == 3) {
       const int i = std::atoi(argv[2]);
-      const auto t0 = clock::now();
-      if (cmd == "add") fw->add(plan(i)); else fw->del(plan(i).key);
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0).count();
-      std::fprintf(stderr, "%s %d: %lld us\n", cmd.c_str(), i, static_cast<long long>(us));
+      auto fw = make_nftables_firewall();
+      const auto t0 = Clock::now();
+      if (cmd == "add")
+        fw->add(plan(i));
+      else
+        fw->del(plan(i).key);
+      std::fprintf(stderr, "%s %d: %.0f us\n", cmd.c_str(), i, micros(Clock::now() - t0));
       return 0;
     }
   } catch (const std::exception& e) {
