@@ -12,9 +12,13 @@
 //        EEXIST on the index     -> ADD again for the same key = replace: read the tables, delete
 //                                   every element carrying this attachment's hash and add the new
 //                                   ones, in one generation-guarded batch.
-//        EEXIST/ENOTEMPTY on     -> the port (address, interface) belongs to another attachment,
-//        another element            or the subnet overlaps another network's: fail naming the
-//                                   owner; nothing was applied (batches are atomic).
+//        EEXIST/ENOTEMPTY on     -> the port (address, interface) belongs to another attachment:
+//        another element            the runtime has given it to this one (it never hands one port
+//                                   or address to two live containers), so the other is a
+//                                   leftover whose DEL never came: take the element over (logged,
+//                                   naming the old owner), in a generation-guarded batch. A
+//                                   subnet overlapping another network's is a configuration
+//                                   conflict: fail naming the network; nothing was applied.
 // DEL  GET the index element in each family: absent everywhere -> done (no dump, nothing
 //      created). Else read the tables (generation first) and delete, in one generation-guarded
 //      batch, every element carrying the attachment's hash (and its network's subnet elements when
@@ -35,6 +39,7 @@
 #include "lib/fw_nftables/nft_check.hpp"
 #include "lib/fw_nftables/ruleset.hpp"
 #include "lib/fw_nftables/table_contents.hpp"
+#include "lib/log/log.hpp"
 #include "lib/nftables/batch.hpp"
 #include "lib/nftables/nft_error.hpp"
 #include "lib/nftables/reader.hpp"
@@ -153,6 +158,7 @@ UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key, con
   // Objects of an earlier ADD of this key in a family this plan leaves out would never clash with
   // the new ones: only a read finds them.
   bool replace = false, with_skeleton = false;
+  std::vector<const nftables::Element*> taken_over;  // other attachments' leftovers this ADD replaces
   for (Family f : kAllFamilies)
     if (!uses(f) && nftables::get_element(sock, index_element(f, key))) replace = true;
 
@@ -162,8 +168,9 @@ UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key, con
     UdpPorts udp;
     std::vector<std::size_t> set_msgs;
     std::vector<std::pair<std::size_t, const nftables::Element*>> element_msgs;
+    if (replace || !taken_over.empty()) genid = sock.genid();  // before the reads the batch is based on
+    for (const nftables::Element* e : taken_over) b.del_element(*e);
     if (replace) {
-      genid = sock.genid();  // before the reads the batch is based on
       for (Family f : kAllFamilies) {
         auto ports = append_removal(b, read_table(sock, f, own), /*may_drop_table=*/!uses(f));
         if (!ports.empty()) udp.emplace_back(f, std::move(ports));
@@ -192,13 +199,19 @@ UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key, con
         replace = true;  // this attachment is there already
         continue;
       }
+      bool taking_over = false;
       for (const auto& [index, element] : element_msgs) {
         if (!clashed(index)) continue;
-        throw Error("nftables: " + conflict_text(element->set, element->label) +
-                        (element->set == kSubnetsSet ? " (" : " for another attachment (") + owner_of(sock, *element) +
-                        "); nothing was changed",
-                    kInternal);
+        if (element->set == kSubnetsSet)
+          throw Error("nftables: " + conflict_text(element->set, element->label) + " (" + owner_of(sock, *element) +
+                          "); nothing was changed",
+                      kInternal);
+        log::warn("nftables: " + conflict_text(element->set, element->label) + " for another attachment (" +
+                  owner_of(sock, *element) + "), a leftover: taken over by " + key.container_id);
+        taken_over.push_back(element);
+        taking_over = true;
       }
+      if (taking_over) continue;
       for (std::size_t index : set_msgs)
         if (failed_with(e, index, {EEXIST}))
           throw Error(std::string("nftables: ") + e.what() +

@@ -386,34 +386,49 @@ TEST_F(FirewallNftablesTest, AddAgainReplaces) {
   EXPECT_TRUE(tables().empty());
 }
 
-TEST_F(FirewallNftablesTest, PortOfAnotherAttachmentFailsAtomically) {
+// The runtime never gives one host port or address to two live containers: an element another
+// attachment still holds is a leftover of a container whose DEL never came, and the new owner
+// takes it over (the iptables backend's first-rule-wins would leave the port on the dead one).
+TEST_F(FirewallNftablesTest, PortAndAddressOfALeftoverAreTakenOver) {
+  const NatPlan a = example();
+  in_host([&] { fw_->add(a); });
+  const NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true, {{9999, 99, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}});
+  in_host([&] { EXPECT_NO_THROW(fw_->add(b)); });
+  std::string text = nft("list ruleset");
+  const std::string b_owns = "udp . 5353 comment \"" + attachment_comment(b.key) + "\" : 10.77.0.3 . 53";
+  EXPECT_NE(text.find(b_owns), std::string::npos) << text;
+  in_host([&] {
+    EXPECT_NO_THROW(fw_->check(b));
+    EXPECT_THROW(fw_->check(a), Error) << "a lost its port";
+  });
+  // The leftover's DEL, when it finally comes, leaves what was taken from it alone.
+  in_host([&] { fw_->del(a.key); });
+  in_host([&] { EXPECT_NO_THROW(fw_->check(b)); });
+  // An address taken over the same way (IPAM handed a leftover's address out again).
+  const NatPlan c = plan("ctr-c", {"10.77.0.3/24"}, true, {});
+  in_host([&] { EXPECT_NO_THROW(fw_->add(c)); });
+  text = nft("list ruleset");
+  EXPECT_NE(text.find("10.77.0.3 comment \"" + attachment_comment(c.key) + "\""), std::string::npos) << text;
+}
+
+// A subnet overlapping another network's is a configuration conflict, not a leftover: refused,
+// naming the network, and nothing of the plan is applied (batches are atomic).
+TEST_F(FirewallNftablesTest, OverlappingSubnetOfAnotherNetworkFailsAtomically) {
   const NatPlan a = example();
   in_host([&] { fw_->add(a); });
   const std::string before = nft("list ruleset");
-  auto expect_refused = [&](const NatPlan& p, const std::string& what, const std::string& owner = "id=ctr-a") {
-    in_host([&] {
-      try {
-        fw_->add(p);
-        ADD_FAILURE() << "taken: " << what;
-      } catch (const Error& e) {
-        EXPECT_EQ(e.code(), kInternal);
-        const std::string msg = e.what();
-        EXPECT_NE(msg.find(what), std::string::npos) << msg;
-        EXPECT_NE(msg.find(owner), std::string::npos) << msg;  // names the owner
-      }
-    });
-    EXPECT_EQ(nft("list ruleset"), before);  // nothing of p: not even its free port 9999
-  };
-  NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true, {{9999, 99, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}});
-  expect_refused(b, "host port udp . 5353 is already published");
-  expect_refused(plan("ctr-b", {"10.1.0.2/16"}, false, {{8081, 81, net::L4Proto::Tcp, net::IpAddress::parse("10.1.1.1")}}),
-                 "host port 10.1.1.1 . tcp . 8081");
-  expect_refused(plan("ctr-b", {"10.77.0.2/16"}, true, {}), "container address 10.77.0.2 is already masqueraded");
-  expect_refused(plan("ctr-c", {"10.77.5.5/16"}, true, {}, "net2"), "subnet 10.77.0.0/16 overlaps the subnet of another network",
-                 "network net=net1");
-  // The same port on another hostIP, or the other protocol, is fine.
-  b.port_mappings = {{5353, 53, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, net::IpAddress::parse("10.1.1.2")}};
-  in_host([&] { EXPECT_NO_THROW(fw_->add(b)); });
+  in_host([&] {
+    try {
+      fw_->add(plan("ctr-c", {"10.77.5.5/16"}, true, {{9999, 99, net::L4Proto::Tcp, {}}}, "net2"));
+      ADD_FAILURE() << "an overlapping subnet was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), kInternal);
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("subnet 10.77.0.0/16 overlaps the subnet of another network"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("network net=net1"), std::string::npos) << msg;
+    }
+  });
+  EXPECT_EQ(nft("list ruleset"), before);  // not even its free port 9999
   in_host([&] { EXPECT_NO_THROW(fw_->check(a)); });
 }
 
@@ -620,23 +635,29 @@ TEST_F(FirewallNftablesTest, MacspoofDropsFramesWithAnotherSourceMac) {
   });
   EXPECT_EQ(nft("list table bridge tether"), expected(kExpectedBridge, p));
   auto ping = [&] { return a.exec("ip neigh flush dev eth0; ping -c1 -W1 10.66.0.3 >/dev/null 2>&1"); };
+  auto ping_as = [&](TestNetns& ns, const std::string& mac) {
+    ns.exec("ip link set eth0 address " + mac);
+    return ping();
+  };
   EXPECT_EQ(ping(), 0) << "the real MAC passes";
   EXPECT_EQ(b.exec("ping -c1 -W1 10.66.0.2 >/dev/null 2>&1"), 0) << "a port without macspoofchk is not filtered";
   ASSERT_EQ(a.exec("ip link set eth0 address 02:42:0a:42:00:99", &out), 0) << out;
   EXPECT_NE(ping(), 0) << "a spoofed MAC is dropped";
-  // Another attachment cannot take over the same host interface.
+  // A new attachment on the same host interface name (the kernel reuses a freed veth name) takes
+  // the check over: the earlier attachment is a leftover.
   NatPlan other = plan("ctr-b", {}, false, {});
   other.host_ifname = "tva";
   other.spoof_check_mac = net::Mac{0x02, 0x42, 0x0a, 0x42, 0x00, 0x03};
   in_host([&] {
-    try {
-      fw_->add(other);
-      ADD_FAILURE() << "a checked interface was taken over";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("interface \"tva\" is already MAC-checked"), std::string::npos) << e.what();
-    }
+    EXPECT_NO_THROW(fw_->add(other));
+    EXPECT_NO_THROW(fw_->check(other));
   });
-  in_host([&] { fw_->del(p.key); });  // DEL takes macspoofchk with the NAT objects
+  EXPECT_NE(ping(), 0) << "still checked, now against the new owner's MAC";
+  ASSERT_EQ(a.exec("ip link set eth0 address 02:42:0a:42:00:03", &out), 0) << out;
+  EXPECT_EQ(ping(), 0) << "the new owner's MAC passes";
+  in_host([&] { fw_->del(p.key); });  // the leftover's DEL leaves the new owner's check alone
+  EXPECT_NE(ping_as(a, "02:42:0a:42:00:99"), 0) << "the new owner's check survived the leftover's DEL";
+  in_host([&] { fw_->del(other.key); });  // DEL takes macspoofchk with the NAT objects
   EXPECT_TRUE(tables().empty());
   EXPECT_EQ(ping(), 0) << "after DEL nothing filters";
 }
