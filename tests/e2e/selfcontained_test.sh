@@ -17,7 +17,7 @@ cp -a "$bin" "$root/opt/cni/bin"
 cp "$(command -v busybox)" "$root/bin/busybox" && ln -s busybox "$root/bin/sh"
 cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 cp -L /lib/x86_64-linux-gnu/libc.so.6 "$root/lib/x86_64-linux-gnu/"
-for lib in libnl-3 libnl-route-3 libip4tc libip6tc libnetfilter_conntrack libstdc++ libgcc_s; do
+for lib in libnl-3 libnl-route-3 libip4tc libip6tc libnetfilter_conntrack libmnl libnftnl libstdc++ libgcc_s; do
   [[ -z $(find "$root" -name "$lib.so*" -not -path '*/tether.libs/*') ]] || fail "$lib present outside tether.libs"
 done
 [[ -z $(find "$root/opt/cni/bin/tether.libs" -name 'libnl*' -o -name 'libstdc++*') ]] || fail "libnl/libstdc++ bundled: should be static"
@@ -27,7 +27,7 @@ done
 mount -t proc proc "$root/proc" && defer "umount -l '$root/proc'"
 mount -t sysfs sysfs "$root/sys" && defer "umount -l '$root/sys'"
 # Loader's view: tether needs only glibc at start; the netfilter libraries are dlopen'ed from
-# tether.libs (lib/iptables/lazy_libs.cpp) by the verbs that touch NAT rules.
+# tether.libs (lib/sys/lazy_lib.hpp) by the verbs that touch NAT rules.
 deps=$(chroot "$root" /lib64/ld-linux-x86-64.so.2 --list /opt/cni/bin/tether) || fail "tether does not load: $deps"
 [[ $deps != *"not found"* ]] || fail "unresolved: $deps"
 [[ $deps != *libip4tc* ]] || fail "libip4tc linked at start (should be loaded lazily): $deps"
@@ -51,22 +51,27 @@ netns_add C c
 touch "$root/netns/c" && mount --bind "/run/netns/$C" "$root/netns/c" && defer "umount -l '$root/netns/c'"
 # A UDP mapping and debug logging: DEL then flushes that port's conntrack entries (the ping below
 # leaves some in H), which loads libnetfilter_conntrack and its dependencies from tether.libs.
-conf=$(jq -c '.plugins[0] + {name: .name, cniVersion: .cniVersion, logLevel: "debug",
-  runtimeConfig: {portMappings: [{hostPort: 45353, containerPort: 53, protocol: "udp"}]}}' \
-  "$TETHER_SOURCE_DIR/conf/10-tether.conflist")
-r=$(run ADD /netns/c /opt/cni/bin/tether "$conf") || fail "ADD in the chroot"
-ip=$(first_ipv4 <<<"$r")
-assert_match "$(ip -n "$C" -4 -o addr show dev eth0)" " $ip/" "container address"
-ip netns exec "$H" ping -c1 -W2 "$ip" >/dev/null || fail "host netns cannot ping $ip"
-[[ -n $(ip netns exec "$H" iptables-legacy-save -t nat | grep -F "$ip") ]] || fail "no ipMasq rule for $ip (libiptc)"
-run CHECK /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" || fail "CHECK"
-[[ -n $(ip netns exec "$H" iptables-legacy-save -t nat | grep -F -- "--dport 45353") ]] || fail "no DNAT rule for 45353/udp"
-dellog=$(run DEL /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" 2>&1 >/dev/null) ||
-  fail "DEL: $dellog"
-assert_match "$dellog" 'deleted [0-9]+ stale UDP conntrack entries' "conntrack flush through the bundled library"
-ip -n "$C" link show eth0 >/dev/null 2>&1 && fail "eth0 left after DEL"
-[[ -z $(ip netns exec "$H" iptables-legacy-save -t nat | grep -F "$ip") ]] || fail "NAT rule left after DEL"
-[[ -z $(ls "$root/var/lib/cni/networks/tether" | grep -E '^[0-9.]+$') ]] || fail "lease left after DEL"
+# Both firewall backends: nftables (auto's choice here) loads libmnl, libiptc its own libraries,
+# each from tether.libs.
+for backend in nftables iptables; do
+  log "firewallBackend $backend"
+  conf=$(jq -c --arg b "$backend" '.plugins[0] + {name: .name, cniVersion: .cniVersion, logLevel: "debug",
+    firewallBackend: $b, runtimeConfig: {portMappings: [{hostPort: 45353, containerPort: 53, protocol: "udp"}]}}' \
+    "$TETHER_SOURCE_DIR/conf/10-tether.conflist")
+  r=$(run ADD /netns/c /opt/cni/bin/tether "$conf") || fail "ADD in the chroot ($backend)"
+  ip=$(first_ipv4 <<<"$r")
+  assert_match "$(ip -n "$C" -4 -o addr show dev eth0)" " $ip/" "container address"
+  ip netns exec "$H" ping -c1 -W2 "$ip" >/dev/null || fail "host netns cannot ping $ip"
+  [[ -n $(tether_fw ip netns exec "$H" | grep -F "$ip") ]] || fail "no ipMasq rule for $ip ($backend)"
+  run CHECK /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" || fail "CHECK"
+  [[ -n $(tether_fw ip netns exec "$H" | grep -E -- "--dport 45353|udp \. 45353") ]] || fail "no DNAT for 45353/udp"
+  dellog=$(run DEL /netns/c /opt/cni/bin/tether "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$conf")" 2>&1 >/dev/null) ||
+    fail "DEL: $dellog"
+  assert_match "$dellog" 'deleted [0-9]+ stale UDP conntrack entries' "conntrack flush through the bundled library"
+  ip -n "$C" link show eth0 >/dev/null 2>&1 && fail "eth0 left after DEL"
+  [[ -z $(tether_fw ip netns exec "$H" | grep -F "$ip") ]] || fail "NAT rule left after DEL ($backend)"
+  [[ -z $(ls "$root/var/lib/cni/networks/tether" | grep -E '^[0-9.]+$') ]] || fail "lease left after DEL"
+done
 glibc=$(objdump -T "$bin/tether" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
 log "needs from the node: ${glibc:-?} (glibc) and nothing else"
 log "install size: $(du -sh "$bin" | cut -f1) ($(du -sh "$bin/tether.libs" | cut -f1) bundled libs)"
