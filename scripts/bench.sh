@@ -58,23 +58,35 @@ ip netns add "$ns"
 ip -n "$ns" link set lo up
 in_ns() { ip netns exec "$ns" "$@"; }
 
-tether_set="label=tether,cni_path=$bin:/usr/lib/cni,bridge=tether,ipam=tether-ipam,portmap=inline,chains=TETHER-,iptables=legacy"
+# tether twice, one set per firewall backend (bridge_extra_file merges into its config), and the
+# reference plugins with iptables-legacy. The firewall state goes to the temp dir, not /run/tether.
+printf '{"firewallBackend":"nftables","stateDir":"%s/state"}' "$work" >"$work/nft.json"
+printf '{"firewallBackend":"iptables","stateDir":"%s/state"}' "$work" >"$work/ipt.json"
+tether_common="cni_path=$bin:/usr/lib/cni,bridge=tether,ipam=tether-ipam,portmap=inline,chains=TETHER-"
+nft_set="label=tether-nft,$tether_common,bridge_extra_file=$work/nft.json"
+ipt_set="label=tether-ipt,$tether_common,bridge_extra_file=$work/ipt.json,iptables=legacy"
 ref_set="label=ref,cni_path=/usr/lib/cni,iptables=legacy"
-extra=() scenarios=probe,execs,floor,latency,concurrency,compare
+extra=() scenarios=probe,execs,floor,latency,concurrency
 for s in ${EXTRA_SETS:-}; do extra+=(--set "$s"); done
-((${#extra[@]} == 0)) || scenarios=${scenarios%,compare}  # compare takes exactly two sets
 common=(--ipam-dir "$work" --netns-prefix "tb$$-")
 
 echo "== bench: output in $OUT (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
+sets=(--set "$nft_set" --set "$ipt_set" "${extra[@]}" --set "$ref_set")
 if [[ -n ${QUICK:-} ]]; then
-  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$tether_set" "${extra[@]}" --set "$ref_set" "${common[@]}" \
+  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" "${sets[@]}" "${common[@]}" \
     --scenario latency -R "$R" --json-out "$OUT/main.json" | tee "$OUT/main.txt" || true
 else
-  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$tether_set" "${extra[@]}" --set "$ref_set" "${common[@]}" \
+  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" "${sets[@]}" "${common[@]}" \
     --scenario "$scenarios" -R "$R" -C "$C" --floor-reps 100 \
     --json-out "$OUT/main.json" | tee "$OUT/main.txt" || true
-  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$tether_set" "${common[@]}" --scenario scale -N "$N" \
-    --json-out "$OUT/scale-tether.json" | tee "$OUT/scale-tether.txt" || true
+  # compare: A/B interleaved per iteration (exactly two sets)
+  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$nft_set" --set "$ref_set" "${common[@]}" \
+    --scenario compare -R "$R" --json-out "$OUT/compare.json" | tee "$OUT/compare.txt" || true
+  for s in "$nft_set" "$ipt_set"; do
+    label=${s%%,*} label=${label#label=}
+    in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$s" "${common[@]}" --scenario scale -N "$N" \
+      --json-out "$OUT/scale-$label.json" | tee "$OUT/scale-$label.txt" || true
+  done
   in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$ref_set" "${common[@]}" --scenario scale -N "$REF_N" \
     --json-out "$OUT/scale-ref.json" | tee "$OUT/scale-ref.txt" || true
   in_ns python3 tests/bench/verb_probe.py --bin-dir "$bin" --data-dir "$work/verbs" -R 100 \
@@ -92,7 +104,8 @@ in_ns python3 tests/bench/exec_floor.py --bin-dir "$bin" --data-dir "$work/floor
   --noop-static "$floor/noop_static" --noop-nolibc "$floor/noop_nolibc" --cpuid-cost "$floor/cpuid_cost" \
   -R "$([[ -n ${QUICK:-} ]] && echo 100 || echo 300)" --json-out "$OUT/floor.json" >"$OUT/floor.md" || true
 
-python3 tests/bench/bench_report.py --main "$OUT/main.json" --scale "$OUT/scale-tether.json" \
-  --scale "$OUT/scale-ref.json" --verbs "$OUT/verbs.json" | tee "$OUT/report.md"
+python3 tests/bench/bench_report.py --main "$OUT/main.json" --compare "$OUT/compare.json" \
+  --scale "$OUT/scale-tether-nft.json" --scale "$OUT/scale-tether-ipt.json" --scale "$OUT/scale-ref.json" \
+  --verbs "$OUT/verbs.json" --ours tether-nft --ours tether-ipt | tee "$OUT/report.md"
 cat "$OUT/floor.md" | tee -a "$OUT/report.md"
 echo "== bench: raw JSON and logs in $OUT"

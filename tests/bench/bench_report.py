@@ -2,8 +2,8 @@
 """Turns cnibench JSON (and verb_probe JSON) into the markdown tables of the README's Performance
 section: medians, p90, tether/reference ratios with the issue-6 targets, the kernel floor.
 
-usage: bench_report.py --main main.json [--scale scale.json ...] [--verbs verbs.json]
-                       [--ours tether] [--ref ref]
+usage: bench_report.py --main main.json [--compare compare.json] [--scale scale.json ...]
+                       [--verbs verbs.json] [--ours tether-nft --ours tether-ipt ...] [--ref ref]
 """
 import argparse
 import json
@@ -101,18 +101,24 @@ def scale_table(docs):
         return
     print("\n#### Scale: N containers ADDed one after another on one bridge (ipMasq + 1 port mapping each), "
           "then DELed in ADD order (ms)\n")
-    print("| set | N | ADD 1–10 med | ADD ~N/2 med | ADD last 10 med (p90) | growth last/first | target | "
+    print("| set | N | ADD 1–10 med | ADD ~N/2 med | ADD last 10 med (p90) | growth last/first | "
+          "ADD 1–100 med | ADD last 100 med | growth (100s) | target | "
           "DEL first 10 med | DEL last 10 med | nat rules at N (ours) | ADD / DEL phase (s) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         w = r["windows"]
         g = r.get("ADD_growth_last_over_first")
-        tgt = "≤ 2" + (" ✅" if g is not None and g <= 2 else " ❌") if r["N"] >= 1000 else ""
+        # The nftables target: median ADD of the last 100 containers <= 1.3x that of the first 100.
+        add = [ns / 1e6 for ns in r.get("add_ns", []) if ns is not None]
+        f100 = statistics.median(add[:100]) if len(add) >= 200 else None
+        l100 = statistics.median(add[-100:]) if len(add) >= 200 else None
+        g100 = l100 / f100 if f100 and l100 else None
+        tgt = ("≤ 1.3" + (" ✅" if g100 is not None and g100 <= 1.3 else " ❌")) if r["N"] >= 1000 and "nft" in r["set"] else ""
         nat = r.get("nat_at_end_of_add") or {}
         rules = [f"{v.get('rules_mine')}" for v in nat.values() if isinstance(v, dict) and v.get("rules_mine")]
         print(f"| {r['set']} | {r['N']} | {ms(w['ADD_first10']['summary'].get('median'))} | "
               f"{ms(w['ADD_mid10']['summary'].get('median'))} | {ms(w['ADD_last10']['summary'].get('median'))} "
-              f"({ms(w['ADD_last10']['summary'].get('p90'))}) | {ms(g)} | {tgt} | "
+              f"({ms(w['ADD_last10']['summary'].get('p90'))}) | {ms(g)} | {ms(f100)} | {ms(l100)} | {ms(g100)} | {tgt} | "
               f"{ms(w['DEL_first10']['summary'].get('median'))} | {ms(w['DEL_last10']['summary'].get('median'))} | "
               f"{'/'.join(rules) or '?'} | {r.get('add_phase_s', 0):.1f} / {r.get('del_phase_s', 0):.1f} |")
 
@@ -171,14 +177,17 @@ def main():
     ap.add_argument("--main", required=True)
     ap.add_argument("--scale", action="append", default=[])
     ap.add_argument("--verbs")
-    ap.add_argument("--ours", default="tether")
+    ap.add_argument("--compare")
+    ap.add_argument("--ours", action="append", default=[])
     ap.add_argument("--ref", default="ref")
     a = ap.parse_args()
     d = json.load(open(a.main))
     machine(d)
-    latency_table(d, a.ours, a.ref)
-    compare_table(d)
-    concurrency_table(d, a.ours, a.ref)
+    for ours in a.ours or ["tether"]:
+        latency_table(d, ours, a.ref)
+    compare_table(json.load(open(a.compare)) if a.compare and os.path.exists(a.compare) else d)
+    for ours in a.ours or ["tether"]:
+        concurrency_table(d, ours, a.ref)
     scale_table([json.load(open(f)) for f in a.scale if os.path.exists(f)])
     floor_table(d)
     execs_table(d)

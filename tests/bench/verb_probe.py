@@ -6,7 +6,8 @@ Runs the plugin in the CURRENT network namespace (it creates a bridge, a veth an
 so run it only inside a throwaway netns: scripts/bench.sh does that. Writes JSON (--json-out) and
 prints markdown tables.
 
-The config is the full one: bridge + in-process tether-ipam + ipMasq + 2 port mappings.
+The config is the full one: bridge + in-process tether-ipam + ipMasq + 2 port mappings, once per
+firewall backend (nftables, iptables), and bridge only.
 """
 import argparse
 import json
@@ -20,9 +21,10 @@ import tempfile
 import time
 
 
-def conf_for(bridge, subnet, data_dir, ipam_type, masq=True, ports=True):
+def conf_for(bridge, subnet, data_dir, ipam_type, masq=True, ports=True, backend="auto"):
     c = {"cniVersion": "1.0.0", "name": f"vp-{bridge}", "type": "tether", "bridge": bridge,
-         "isGateway": True, "ipMasq": masq,
+         "isGateway": True, "ipMasq": masq, "firewallBackend": backend,
+         "stateDir": os.path.join(data_dir, ".state"),
          "ipam": {"type": ipam_type, "ranges": [[{"subnet": subnet}]],
                   "routes": [{"dst": "0.0.0.0/0"}], "dataDir": data_dir}}
     if ports:
@@ -119,8 +121,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tether-vp-")
     plugin = Plugin(a.bin_dir, tag, a.bin_dir)
     out = {"label": a.label, "syscalls": {}, "timing": {}, "loadavg_before": os.getloadavg()}
-    confs = {"full (tether-ipam)": conf_for(bridge, a.subnet, a.data_dir, "tether-ipam"),
-             "bridge only (tether-ipam)": conf_for(bridge, a.subnet, a.data_dir, "tether-ipam", False, False)}
+    confs = {"full, nftables": conf_for(bridge, a.subnet, a.data_dir, "tether-ipam", backend="nftables"),
+             "full, iptables": conf_for(bridge, a.subnet, a.data_dir, "tether-ipam", backend="iptables"),
+             "bridge only": conf_for(bridge, a.subnet, a.data_dir, "tether-ipam", False, False)}
     have_strace = shutil.which("strace") is not None
     try:
         for name, conf in confs.items():
@@ -131,7 +134,7 @@ def main():
                     rows[verb] = strace_verb(plugin, verb, "probe", conf, tmp)
                 plugin.run("DEL", "probe", conf)  # strace'd DEL ran; this one finds nothing
             out["syscalls"][name] = rows
-            if name.startswith("full"):
+            if name == "full, nftables":
                 st, ve, ch = [], [], []
                 plugin.run("ADD", "timed", conf)
                 for _ in range(a.R):  # interleaved
