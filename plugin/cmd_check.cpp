@@ -10,6 +10,7 @@
 #include "lib/netns/netns.hpp"
 #include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
+#include "plugin/network_forward.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
@@ -111,6 +112,12 @@ void cmd_check(const cni::Request& req, const Deps& deps) {
     for (const auto& ip : prev.ips)
       if (our_ip(ip, itf)) ours.ips.push_back(ip);
     open_backend(deps, choose_backend(plan.firewall_backend))->check(make_nat_plan(req, plan, ours));
+  }
+  if (plan.needs_forward()) {
+    std::vector<net::IpPrefix> ips;
+    for (const auto& ip : prev.ips)
+      if (our_ip(ip, itf)) ips.push_back(ip.address);
+    if (!ips.empty()) check_network_forward(deps, forward_plan(plan.network, plan.bridge, ips));
   }
 }
 

@@ -1,9 +1,12 @@
 #include "plugin/firewall_reload.hpp"
 
 #include <cstdio>
+#include <algorithm>
 #include <exception>
+#include <map>
 
 #include "lib/log/log.hpp"
+#include "plugin/network_forward.hpp"
 #include "lib/util/error.hpp"
 
 namespace tether::plugin {
@@ -17,8 +20,13 @@ ReloadSummary reload_once(const StateDir& state, const Deps& deps) {
   ReloadSummary sum;
   const auto lock = state.lock_if_exists(sys::LockMode::kExclusive);
   if (!lock) return sum;  // no state directory: nothing was ever recorded
-  for (const AttachmentState& s : state.load_all()) {
+  const std::vector<AttachmentState> states = state.load_all();
+  for (const AttachmentState& s : states) {
     ++sum.attachments;
+    if (s.nat.empty()) {
+      ++sum.present;  // forwarding only: per network, below
+      continue;
+    }
     try {
       const auto fw = deps.make_firewall(s.backend);
       if (!fw) throw Error(std::string("no ") + firewall::backend_name(s.backend) + " backend in this build");
@@ -34,6 +42,23 @@ ReloadSummary reload_once(const StateDir& state, const Deps& deps) {
     } catch (const std::exception& e) {
       ++sum.failed;
       log::error("firewall-reload: " + describe(s.nat.key) + ": " + e.what());
+    }
+  }
+  // Each network with forwarding: its accepts (idempotent) and firewalld's trust.
+  std::map<std::string, firewall::ForwardPlan> networks;
+  for (const AttachmentState& s : states) {
+    if (!s.forward) continue;
+    auto [it, fresh] = networks.try_emplace(s.nat.key.network, forward_plan(s.nat.key.network, s.bridge, {}));
+    for (const auto& p : forward_plan(s.nat.key.network, s.bridge, s.nat.container_ips).subnets)
+      if (std::find(it->second.subnets.begin(), it->second.subnets.end(), p) == it->second.subnets.end())
+        it->second.subnets.push_back(p);
+  }
+  for (const auto& [name, plan] : networks) {
+    try {
+      ensure_network_forward(deps, plan, /*first=*/true);
+    } catch (const std::exception& e) {
+      ++sum.failed;
+      log::error("firewall-reload: network " + name + " forwarding: " + e.what());
     }
   }
   return sum;

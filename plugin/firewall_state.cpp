@@ -162,28 +162,50 @@ void StateDir::remove(const firewall::AttachmentKey& key) {
     log::warn("firewall state: cannot remove '" + dir + "': " + std::strerror(errno));
 }
 
+namespace {
+
+// The state in `dir`/`name`, checked to belong there; nullopt when the file is gone. Throws on a
+// torn, hostile or misplaced file.
+std::optional<AttachmentState> read_state(const std::string& dir, const std::string& network, const std::string& name) {
+  const std::string where = dir + "/" + name;
+  if (!name.ends_with(kSuffix)) bad(where, "not a state file");
+  sys::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    sys::throw_errno("open '" + dir + "'");
+  }
+  const auto text = sys::read_file_at(fd.get(), name, kMaxStateBytes, dir);
+  if (!text) return std::nullopt;
+  AttachmentState s = from_json(*text, where);
+  if (s.nat.key.network != network || file_name(s.nat.key) != name)
+    bad(where, "names attachment " + s.nat.key.network + "/" + s.nat.key.container_id + "/" + s.nat.key.ifname +
+                   ", which does not belong here");
+  return s;
+}
+
+}  // namespace
+
 std::vector<AttachmentState> StateDir::load_network(const std::string& network) const {
   std::vector<AttachmentState> out;
   if (!cni::valid_name(network)) return out;
   const std::string dir = network_dir(network);
   for_each_entry(dir, [&](const std::string& name) {
-    const std::string where = dir + "/" + name;
     try {
-      if (!name.ends_with(kSuffix)) bad(where, "not a state file");
-      sys::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!fd) sys::throw_errno("open '" + dir + "'");
-      const auto text = sys::read_file_at(fd.get(), name, kMaxStateBytes, dir);
-      if (!text) return;  // removed meanwhile
-      AttachmentState s = from_json(*text, where);
-      if (s.nat.key.network != network || file_name(s.nat.key) != name)
-        bad(where, "names attachment " + s.nat.key.network + "/" + s.nat.key.container_id + "/" + s.nat.key.ifname +
-                       ", which does not belong here");
-      out.push_back(std::move(s));
+      if (auto s = read_state(dir, network, name)) out.push_back(std::move(*s));
     } catch (const std::exception& e) {
       log::warn(std::string("skipping ") + e.what());
     }
   });
   return out;
+}
+
+std::optional<AttachmentState> StateDir::load(const firewall::AttachmentKey& key) const {
+  try {
+    return read_state(network_dir(key.network), key.network, file_name(key));
+  } catch (const std::exception& e) {
+    log::warn(std::string("ignoring ") + e.what());
+    return std::nullopt;
+  }
 }
 
 std::vector<AttachmentState> StateDir::load_all() const {
@@ -202,6 +224,11 @@ bool StateDir::network_has_attachments(const std::string& network) const {
   bool any = false;
   for_each_entry(network_dir(network), [&](const std::string& name) { any = any || name.ends_with(kSuffix); });
   return any;
+}
+
+sys::FileLock StateDir::network_lock(const std::string& network) const {
+  make_dir(path_);
+  return sys::FileLock::acquire(path_ + "/." + network + ".lock", kLockTimeout, kTryAgainLater);
 }
 
 sys::FileLock StateDir::lock(sys::LockMode mode) const {
