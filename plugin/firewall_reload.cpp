@@ -1,10 +1,13 @@
 #include "plugin/firewall_reload.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <algorithm>
 #include <exception>
 #include <map>
 
+#include "lib/firewalld/client.hpp"
 #include "lib/log/log.hpp"
 #include "plugin/network_forward.hpp"
 #include "lib/util/error.hpp"
@@ -75,8 +78,32 @@ int firewall_reload(const ReloadOptions& opts, const Deps& deps) {
   };
   const bool ok = pass();
   if (!opts.watch) return ok ? 0 : 1;
-  std::fprintf(stderr, "tether: firewall-reload --watch: needs firewalld support, not in this build\n");
-  return 1;
+  // --watch: a firewalld reload drops our runtime trust and whatever it flushes; put it back after
+  // each one, and (--interval) after whatever else may flush rules unannounced (a restarted
+  // nftables.service, an `iptables -F`): a pass where everything is present only reads.
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::seconds(opts.interval_s);
+  auto last = Clock::now();
+  auto periodic = [&] {
+    if (opts.interval_s != 0 && Clock::now() - last >= interval) {
+      pass();
+      last = Clock::now();
+    }
+    return false;  // never stop: the service manager ends us with a signal
+  };
+  for (;;) {
+    if (auto client = firewalld::Client::connect_if_running()) {
+      client->watch_reloads([&] { pass(); last = Clock::now(); }, periodic);
+      std::fprintf(stderr, "tether: firewall-reload --watch: firewalld's bus went away\n");
+    } else if (opts.interval_s == 0) {
+      std::fprintf(stderr, "tether: firewall-reload --watch: firewalld is not running and no --interval given: "
+                           "nothing to watch\n");
+      return 1;
+    }
+    // No firewalld (or it left): periodic passes, looking for it again each time.
+    std::this_thread::sleep_for(opts.interval_s != 0 ? interval : std::chrono::seconds(5));
+    periodic();
+  }
 }
 
 }  // namespace tether::plugin
