@@ -33,7 +33,7 @@ class AddRun {
  public:
   AddRun(const cni::Request& req, const Deps& deps)
       : req_(req), deps_(deps), plan_(build_bridge_plan(req)), ipam_(plan_, req),
-        backend_(plan_.needs_nat() ? choose_backend(plan_.firewall_backend) : firewall::Backend::Iptables),
+        backend_(plan_.needs_nat() ? backend_for(plan_) : firewall::Backend::Iptables),
         firewall_(plan_.needs_nat() ? open_backend(deps, backend_) : nullptr), state_(plan_.state_dir),
         ns_(netns::Netns::open(req.env.netns, "CNI_NETNS")),
         host_(RtnlSocket::open()), ctr_(RtnlSocket::open_in(ns_)) {}
@@ -151,7 +151,11 @@ class AddRun {
   void setup_firewall() {
     const bool forward = plan_.needs_forward() && !res_.ips.empty();
     if (!firewall_ && !forward) return;
-    const firewall::NatPlan nat = make_nat_plan(req_, plan_, res_);
+    firewall::NatPlan nat = make_nat_plan(req_, plan_, res_);
+    if (plan_.mac_spoof_check) {
+      nat.host_ifname = veth_.host.name;
+      nat.spoof_check_mac = net::parse_mac(veth_.container.mac);
+    }
     // DNAT of 127.0.0.1 to the container needs route_localnet on the interface toward it.
     if (firewall_ && nat.needs_route_localnet() && !netlink::route_localnet_enabled(host_, bridge_.index)) {
       netlink::LinkAfChange localnet;

@@ -111,7 +111,12 @@ void cmd_check(const cni::Request& req, const Deps& deps) {
     cni::Result ours;
     for (const auto& ip : prev.ips)
       if (our_ip(ip, itf)) ours.ips.push_back(ip);
-    open_backend(deps, choose_backend(plan.firewall_backend))->check(make_nat_plan(req, plan, ours));
+    firewall::NatPlan nat = make_nat_plan(req, plan, ours);
+    if (plan.mac_spoof_check) {
+      nat.host_ifname = peer->name;
+      nat.spoof_check_mac = net::parse_mac(link->mac);
+    }
+    open_backend(deps, backend_for(plan))->check(nat);
   }
   if (plan.needs_forward()) {
     std::vector<net::IpPrefix> ips;

@@ -95,7 +95,8 @@ bool AttachmentState::operator==(const AttachmentState& o) const {
     return a.network == b.network && a.container_id == b.container_id && a.ifname == b.ifname;
   };
   return same_key(nat.key, o.nat.key) && nat.ip_masq == o.nat.ip_masq && nat.container_ips == o.nat.container_ips &&
-         nat.port_mappings == o.nat.port_mappings && backend == o.backend && bridge == o.bridge && forward == o.forward;
+         nat.port_mappings == o.nat.port_mappings && nat.host_ifname == o.nat.host_ifname &&
+         nat.spoof_check_mac == o.nat.spoof_check_mac && backend == o.backend && bridge == o.bridge && forward == o.forward;
 }
 
 std::string to_json(const AttachmentState& s) {
@@ -107,11 +108,15 @@ std::string to_json(const AttachmentState& s) {
     if (m.host_ip) pm["hostIP"] = m.host_ip->to_string();
     mappings.push_back(std::move(pm));
   }
-  const json j = {{"network", s.nat.key.network},     {"containerID", s.nat.key.container_id},
-                  {"ifname", s.nat.key.ifname},       {"backend", firewall::backend_name(s.backend)},
-                  {"bridge", s.bridge},               {"forward", s.forward},
-                  {"ipMasq", s.nat.ip_masq},          {"ips", std::move(ips)},
-                  {"portMappings", std::move(mappings)}};
+  json j = {{"network", s.nat.key.network},     {"containerID", s.nat.key.container_id},
+            {"ifname", s.nat.key.ifname},       {"backend", firewall::backend_name(s.backend)},
+            {"bridge", s.bridge},               {"forward", s.forward},
+            {"ipMasq", s.nat.ip_masq},          {"ips", std::move(ips)},
+            {"portMappings", std::move(mappings)}};
+  if (s.nat.spoof_check_mac) {
+    j["hostIfname"] = s.nat.host_ifname;
+    j["spoofCheckMac"] = net::format_mac(*s.nat.spoof_check_mac);
+  }
   return j.dump() + "\n";
 }
 
@@ -139,6 +144,11 @@ AttachmentState from_json(const std::string& text, const std::string& where) {
   }
   for (const auto& m : field(j, "portMappings", json::value_t::array, where))
     s.nat.port_mappings.push_back(mapping_from(m, where));
+  if (j.contains("spoofCheckMac")) {
+    s.nat.host_ifname = name_field(j, "hostIfname", cni::valid_ifname, where);
+    s.nat.spoof_check_mac = net::parse_mac(field(j, "spoofCheckMac", json::value_t::string, where).get<std::string>());
+    if (!s.nat.spoof_check_mac) bad(where, "key 'spoofCheckMac' is not a MAC address");
+  }
   return s;
 }
 
