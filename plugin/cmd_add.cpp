@@ -20,6 +20,7 @@
 #include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
 #include "plugin/firewall_state.hpp"
+#include "plugin/network_forward.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
@@ -31,8 +32,8 @@ using netlink::RtnlSocket;
 class AddRun {
  public:
   AddRun(const cni::Request& req, const Deps& deps)
-      : req_(req), plan_(build_bridge_plan(req)), ipam_(plan_, req),
-        backend_(plan_.needs_nat() ? choose_backend(plan_.firewall_backend) : firewall::Backend::Iptables),
+      : req_(req), deps_(deps), plan_(build_bridge_plan(req)), ipam_(plan_, req),
+        backend_(plan_.needs_nat() ? backend_for(plan_) : firewall::Backend::Iptables),
         firewall_(plan_.needs_nat() ? open_backend(deps, backend_) : nullptr), state_(plan_.state_dir),
         ns_(netns::Netns::open(req.env.netns, "CNI_NETNS")),
         host_(RtnlSocket::open()), ctr_(RtnlSocket::open_in(ns_)) {}
@@ -148,10 +149,15 @@ class AddRun {
   }
 
   void setup_firewall() {
-    if (!firewall_) return;
-    const firewall::NatPlan nat = make_nat_plan(req_, plan_, res_);
+    const bool forward = plan_.needs_forward() && !res_.ips.empty();
+    if (!firewall_ && !forward) return;
+    firewall::NatPlan nat = make_nat_plan(req_, plan_, res_);
+    if (plan_.mac_spoof_check) {
+      nat.host_ifname = veth_.host.name;
+      nat.spoof_check_mac = net::parse_mac(veth_.container.mac);
+    }
     // DNAT of 127.0.0.1 to the container needs route_localnet on the interface toward it.
-    if (nat.needs_route_localnet() && !netlink::route_localnet_enabled(host_, bridge_.index)) {
+    if (firewall_ && nat.needs_route_localnet() && !netlink::route_localnet_enabled(host_, bridge_.index)) {
       netlink::LinkAfChange localnet;
       localnet.route_localnet = 1;
       netlink::change_link_af(host_, bridge_.index, localnet);
@@ -159,8 +165,19 @@ class AddRun {
     // The state first (a reload re-creates only what it records), under the state lock until
     // this ADD is over, rolled back included (a reload never sees it half done).
     state_lock_ = state_.lock(sys::LockMode::kShared);
-    state_.save({nat, backend_, bridge_.name, false});
-    undo_.push("remove firewall state", [this] { state_.remove(attachment_key(req_)); });
+    const firewall::ForwardPlan fwd = forward_plan(plan_.network, bridge_.name, nat.container_ips);
+    {
+      const sys::FileLock network = state_.network_lock(plan_.network);
+      const bool first = !state_.network_has_attachments(plan_.network);
+      state_.save({nat, backend_, bridge_.name, forward});
+      undo_.push("remove firewall state", [this, forward, fwd] {
+        const sys::FileLock network = state_.network_lock(plan_.network);
+        state_.remove(attachment_key(req_));
+        if (forward && !state_.network_has_attachments(plan_.network)) remove_network_forward(deps_, fwd);
+      });
+      if (forward) ensure_network_forward(deps_, fwd, first);
+    }
+    if (!firewall_) return;
     firewall_->add(nat);
     undo_.push("remove NAT rules", [this] { firewall_->del(attachment_key(req_)); });
   }
@@ -190,6 +207,7 @@ class AddRun {
   }
 
   const cni::Request& req_;
+  const Deps& deps_;
   BridgePlan plan_;
   IpamAdd ipam_;
   firewall::Backend backend_;

@@ -10,6 +10,7 @@
 #include "lib/netns/netns.hpp"
 #include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
+#include "plugin/network_forward.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
@@ -110,7 +111,18 @@ void cmd_check(const cni::Request& req, const Deps& deps) {
     cni::Result ours;
     for (const auto& ip : prev.ips)
       if (our_ip(ip, itf)) ours.ips.push_back(ip);
-    open_backend(deps, choose_backend(plan.firewall_backend))->check(make_nat_plan(req, plan, ours));
+    firewall::NatPlan nat = make_nat_plan(req, plan, ours);
+    if (plan.mac_spoof_check) {
+      nat.host_ifname = peer->name;
+      nat.spoof_check_mac = net::parse_mac(link->mac);
+    }
+    open_backend(deps, backend_for(plan))->check(nat);
+  }
+  if (plan.needs_forward()) {
+    std::vector<net::IpPrefix> ips;
+    for (const auto& ip : prev.ips)
+      if (our_ip(ip, itf)) ips.push_back(ip.address);
+    if (!ips.empty()) check_network_forward(deps, forward_plan(plan.network, plan.bridge, ips));
   }
 }
 

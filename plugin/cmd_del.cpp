@@ -13,6 +13,7 @@
 #include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
 #include "plugin/firewall_state.hpp"
+#include "plugin/network_forward.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {
@@ -66,7 +67,7 @@ void cmd_del(const cni::Request& req, const Deps& deps) {
   {
     const auto lock = state.lock_if_exists(sys::LockMode::kShared);
     for_each_backend(deps, "remove NAT rules", errors, [&](firewall::Firewall& fw) { fw.del(key); });
-    if (errors.empty() && lock) errors.run("remove firewall state", [&] { state.remove(key); });
+    if (errors.empty() && lock) errors.run("remove firewall state", [&] { forget_attachment(deps, state, key); });
   }
   const bool rules_gone = errors.empty();
   bool container_link_deleted = false;

@@ -2,6 +2,7 @@
 #include "lib/util/error_list.hpp"
 #include "plugin/firewall_plan.hpp"
 #include "plugin/firewall_state.hpp"
+#include "plugin/network_forward.hpp"
 #include "plugin/ipam_client.hpp"
 #include "plugin/plugin.hpp"
 
@@ -23,7 +24,7 @@ void cmd_gc(const cni::Request& req, const Deps& deps) {
   };
   if (lock && errors.empty())  // the state goes only with its rules
     for (const auto& s : state.load_network(req.conf.name))
-      if (!is_valid(s.nat.key)) errors.run("remove firewall state", [&] { state.remove(s.nat.key); });
+      if (!is_valid(s.nat.key)) errors.run("remove firewall state", [&] { forget_attachment(deps, state, s.nat.key); });
   errors.run("IPAM GC", [&] { ipam_gc(plan, req); });
   errors.throw_if_any();
 }

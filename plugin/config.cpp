@@ -76,10 +76,10 @@ void parse_bridge_keys(const json& raw, BridgePlan& p, bool refuse) {
                                ": a VLAN together with isGateway (gateway on a VLAN sub-interface) is not "
                                "supported by tether");
   p.enable_dad = flag(raw, "enabledad");
+  p.forward_accept = cni::get_bool(raw, "", "forwardAccept").value_or(true);
   p.disable_container_interface = flag(raw, "disableContainerInterface");
   p.port_isolation = flag(raw, "portIsolation");
-  if (flag(raw, "macspoofchk") && refuse)
-    invalid_config("macspoofchk", "value true: not supported by tether (it needs nftables)");
+  p.mac_spoof_check = flag(raw, "macspoofchk");
 }
 
 std::optional<BackendChoice> backend_choice(const json& raw, const char* key) {

@@ -39,9 +39,15 @@ struct BridgePlan {
   std::vector<cni::PortMapping> port_mappings;  // only with capabilities.portMappings
   BackendChoice firewall_backend = BackendChoice::Auto;
   std::string state_dir = kDefaultStateDir;  // `stateDir`: firewall state for `tether firewall-reload`
+  bool forward_accept = true;                // `forwardAccept`: FORWARD accepts + firewalld trust
 
   bool uses_vlans() const { return vlan != 0 || !vlan_trunk.empty(); }
-  bool needs_nat() const { return ip_masq || !port_mappings.empty(); }
+  bool mac_spoof_check = false;  // `macspoofchk` (nftables backend only)
+  // Anything for a firewall backend to install for the attachment itself.
+  bool needs_nat() const { return ip_masq || !port_mappings.empty() || mac_spoof_check; }
+  // A network that routes (its containers reach beyond the bridge) needs forwarding allowed on
+  // hosts whose FORWARD policy drops (Docker sets it) or whose firewalld does not trust it.
+  bool needs_forward() const { return forward_accept && (is_gateway || ip_masq); }
 };
 
 // What the plan is for. Teardown (DEL, GC) skips the checks that refuse what ADD cannot build

@@ -34,6 +34,16 @@ firewall::Backend choose_backend(BackendChoice choice) {
   return firewall::nftables_available() ? firewall::Backend::Nftables : firewall::Backend::Iptables;
 }
 
+firewall::Backend backend_for(const BridgePlan& plan) {
+  if (!plan.mac_spoof_check) return choose_backend(plan.firewall_backend);
+  if (plan.firewall_backend == BackendChoice::Iptables)
+    cni::invalid_config("macspoofchk", "value true: needs the nftables firewall backend, but firewallBackend is "
+                                       "'iptables' (the libiptc backend has no MAC spoof check)");
+  if (plan.firewall_backend == BackendChoice::Auto && !firewall::nftables_available())
+    cni::invalid_config("macspoofchk", "value true: needs nftables, which this kernel does not have");
+  return firewall::Backend::Nftables;
+}
+
 std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, firewall::Backend backend) {
   auto fw = deps.make_firewall(backend);
   if (!fw)

@@ -21,6 +21,10 @@ firewall::NatPlan make_nat_plan(const cni::Request& req, const BridgePlan& plan,
 // /proc/net/ip{,6}_tables_names and one netlink probe: nothing is created to find out.
 // An explicit backend the host or build cannot serve: code 7 naming firewallBackend.
 firewall::Backend choose_backend(BackendChoice choice);
+// The backend for this plan's attachment: choose_backend, except that macspoofchk (a bridge-family
+// nftables table; x_tables has no equivalent tether writes) makes `auto` prefer nftables and
+// refuses an explicit iptables (code 7 naming macspoofchk).
+firewall::Backend backend_for(const BridgePlan& plan);
 // That backend from deps; throws (code 7) when the build has none.
 std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, firewall::Backend backend);
 

@@ -1,9 +1,15 @@
 #include "plugin/firewall_reload.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
+#include <algorithm>
 #include <exception>
+#include <map>
 
+#include "lib/firewalld/client.hpp"
 #include "lib/log/log.hpp"
+#include "plugin/network_forward.hpp"
 #include "lib/util/error.hpp"
 
 namespace tether::plugin {
@@ -17,8 +23,13 @@ ReloadSummary reload_once(const StateDir& state, const Deps& deps) {
   ReloadSummary sum;
   const auto lock = state.lock_if_exists(sys::LockMode::kExclusive);
   if (!lock) return sum;  // no state directory: nothing was ever recorded
-  for (const AttachmentState& s : state.load_all()) {
+  const std::vector<AttachmentState> states = state.load_all();
+  for (const AttachmentState& s : states) {
     ++sum.attachments;
+    if (s.nat.empty()) {
+      ++sum.present;  // forwarding only: per network, below
+      continue;
+    }
     try {
       const auto fw = deps.make_firewall(s.backend);
       if (!fw) throw Error(std::string("no ") + firewall::backend_name(s.backend) + " backend in this build");
@@ -36,6 +47,23 @@ ReloadSummary reload_once(const StateDir& state, const Deps& deps) {
       log::error("firewall-reload: " + describe(s.nat.key) + ": " + e.what());
     }
   }
+  // Each network with forwarding: its accepts (idempotent) and firewalld's trust.
+  std::map<std::string, firewall::ForwardPlan> networks;
+  for (const AttachmentState& s : states) {
+    if (!s.forward) continue;
+    auto [it, fresh] = networks.try_emplace(s.nat.key.network, forward_plan(s.nat.key.network, s.bridge, {}));
+    for (const auto& p : forward_plan(s.nat.key.network, s.bridge, s.nat.container_ips).subnets)
+      if (std::find(it->second.subnets.begin(), it->second.subnets.end(), p) == it->second.subnets.end())
+        it->second.subnets.push_back(p);
+  }
+  for (const auto& [name, plan] : networks) {
+    try {
+      ensure_network_forward(deps, plan, /*first=*/true);
+    } catch (const std::exception& e) {
+      ++sum.failed;
+      log::error("firewall-reload: network " + name + " forwarding: " + e.what());
+    }
+  }
   return sum;
 }
 
@@ -50,8 +78,32 @@ int firewall_reload(const ReloadOptions& opts, const Deps& deps) {
   };
   const bool ok = pass();
   if (!opts.watch) return ok ? 0 : 1;
-  std::fprintf(stderr, "tether: firewall-reload --watch: needs firewalld support, not in this build\n");
-  return 1;
+  // --watch: a firewalld reload drops our runtime trust and whatever it flushes; put it back after
+  // each one, and (--interval) after whatever else may flush rules unannounced (a restarted
+  // nftables.service, an `iptables -F`): a pass where everything is present only reads.
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::seconds(opts.interval_s);
+  auto last = Clock::now();
+  auto periodic = [&] {
+    if (opts.interval_s != 0 && Clock::now() - last >= interval) {
+      pass();
+      last = Clock::now();
+    }
+    return false;  // never stop: the service manager ends us with a signal
+  };
+  for (;;) {
+    if (auto client = firewalld::Client::connect_if_running()) {
+      client->watch_reloads([&] { pass(); last = Clock::now(); }, periodic);
+      std::fprintf(stderr, "tether: firewall-reload --watch: firewalld's bus went away\n");
+    } else if (opts.interval_s == 0) {
+      std::fprintf(stderr, "tether: firewall-reload --watch: firewalld is not running and no --interval given: "
+                           "nothing to watch\n");
+      return 1;
+    }
+    // No firewalld (or it left): periodic passes, looking for it again each time.
+    std::this_thread::sleep_for(opts.interval_s != 0 ? interval : std::chrono::seconds(5));
+    periodic();
+  }
 }
 
 }  // namespace tether::plugin

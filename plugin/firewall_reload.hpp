@@ -3,6 +3,7 @@
 // (firewall_state.hpp), idempotently: an attachment whose rules CHECK finds complete is left
 // alone, one missing anything is re-added (its backend's ADD replaces whatever is left of it).
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "plugin/firewall_state.hpp"
@@ -12,7 +13,8 @@ namespace tether::plugin {
 
 struct ReloadOptions {
   std::string state_dir;
-  bool watch = false;  // then stay running, reloading on each firewalld `Reloaded` signal
+  bool watch = false;         // then stay running, reloading on each firewalld `Reloaded` signal
+  unsigned interval_s = 0;    // with watch: also every this many seconds (0: only on signals)
 };
 
 struct ReloadSummary {

@@ -95,7 +95,8 @@ bool AttachmentState::operator==(const AttachmentState& o) const {
     return a.network == b.network && a.container_id == b.container_id && a.ifname == b.ifname;
   };
   return same_key(nat.key, o.nat.key) && nat.ip_masq == o.nat.ip_masq && nat.container_ips == o.nat.container_ips &&
-         nat.port_mappings == o.nat.port_mappings && backend == o.backend && bridge == o.bridge && forward == o.forward;
+         nat.port_mappings == o.nat.port_mappings && nat.host_ifname == o.nat.host_ifname &&
+         nat.spoof_check_mac == o.nat.spoof_check_mac && backend == o.backend && bridge == o.bridge && forward == o.forward;
 }
 
 std::string to_json(const AttachmentState& s) {
@@ -107,11 +108,15 @@ std::string to_json(const AttachmentState& s) {
     if (m.host_ip) pm["hostIP"] = m.host_ip->to_string();
     mappings.push_back(std::move(pm));
   }
-  const json j = {{"network", s.nat.key.network},     {"containerID", s.nat.key.container_id},
-                  {"ifname", s.nat.key.ifname},       {"backend", firewall::backend_name(s.backend)},
-                  {"bridge", s.bridge},               {"forward", s.forward},
-                  {"ipMasq", s.nat.ip_masq},          {"ips", std::move(ips)},
-                  {"portMappings", std::move(mappings)}};
+  json j = {{"network", s.nat.key.network},     {"containerID", s.nat.key.container_id},
+            {"ifname", s.nat.key.ifname},       {"backend", firewall::backend_name(s.backend)},
+            {"bridge", s.bridge},               {"forward", s.forward},
+            {"ipMasq", s.nat.ip_masq},          {"ips", std::move(ips)},
+            {"portMappings", std::move(mappings)}};
+  if (s.nat.spoof_check_mac) {
+    j["hostIfname"] = s.nat.host_ifname;
+    j["spoofCheckMac"] = net::format_mac(*s.nat.spoof_check_mac);
+  }
   return j.dump() + "\n";
 }
 
@@ -139,6 +144,11 @@ AttachmentState from_json(const std::string& text, const std::string& where) {
   }
   for (const auto& m : field(j, "portMappings", json::value_t::array, where))
     s.nat.port_mappings.push_back(mapping_from(m, where));
+  if (j.contains("spoofCheckMac")) {
+    s.nat.host_ifname = name_field(j, "hostIfname", cni::valid_ifname, where);
+    s.nat.spoof_check_mac = net::parse_mac(field(j, "spoofCheckMac", json::value_t::string, where).get<std::string>());
+    if (!s.nat.spoof_check_mac) bad(where, "key 'spoofCheckMac' is not a MAC address");
+  }
   return s;
 }
 
@@ -162,28 +172,50 @@ void StateDir::remove(const firewall::AttachmentKey& key) {
     log::warn("firewall state: cannot remove '" + dir + "': " + std::strerror(errno));
 }
 
+namespace {
+
+// The state in `dir`/`name`, checked to belong there; nullopt when the file is gone. Throws on a
+// torn, hostile or misplaced file.
+std::optional<AttachmentState> read_state(const std::string& dir, const std::string& network, const std::string& name) {
+  const std::string where = dir + "/" + name;
+  if (!name.ends_with(kSuffix)) bad(where, "not a state file");
+  sys::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    sys::throw_errno("open '" + dir + "'");
+  }
+  const auto text = sys::read_file_at(fd.get(), name, kMaxStateBytes, dir);
+  if (!text) return std::nullopt;
+  AttachmentState s = from_json(*text, where);
+  if (s.nat.key.network != network || file_name(s.nat.key) != name)
+    bad(where, "names attachment " + s.nat.key.network + "/" + s.nat.key.container_id + "/" + s.nat.key.ifname +
+                   ", which does not belong here");
+  return s;
+}
+
+}  // namespace
+
 std::vector<AttachmentState> StateDir::load_network(const std::string& network) const {
   std::vector<AttachmentState> out;
   if (!cni::valid_name(network)) return out;
   const std::string dir = network_dir(network);
   for_each_entry(dir, [&](const std::string& name) {
-    const std::string where = dir + "/" + name;
     try {
-      if (!name.ends_with(kSuffix)) bad(where, "not a state file");
-      sys::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!fd) sys::throw_errno("open '" + dir + "'");
-      const auto text = sys::read_file_at(fd.get(), name, kMaxStateBytes, dir);
-      if (!text) return;  // removed meanwhile
-      AttachmentState s = from_json(*text, where);
-      if (s.nat.key.network != network || file_name(s.nat.key) != name)
-        bad(where, "names attachment " + s.nat.key.network + "/" + s.nat.key.container_id + "/" + s.nat.key.ifname +
-                       ", which does not belong here");
-      out.push_back(std::move(s));
+      if (auto s = read_state(dir, network, name)) out.push_back(std::move(*s));
     } catch (const std::exception& e) {
       log::warn(std::string("skipping ") + e.what());
     }
   });
   return out;
+}
+
+std::optional<AttachmentState> StateDir::load(const firewall::AttachmentKey& key) const {
+  try {
+    return read_state(network_dir(key.network), key.network, file_name(key));
+  } catch (const std::exception& e) {
+    log::warn(std::string("ignoring ") + e.what());
+    return std::nullopt;
+  }
 }
 
 std::vector<AttachmentState> StateDir::load_all() const {
@@ -202,6 +234,11 @@ bool StateDir::network_has_attachments(const std::string& network) const {
   bool any = false;
   for_each_entry(network_dir(network), [&](const std::string& name) { any = any || name.ends_with(kSuffix); });
   return any;
+}
+
+sys::FileLock StateDir::network_lock(const std::string& network) const {
+  make_dir(path_);
+  return sys::FileLock::acquire(path_ + "/." + network + ".lock", kLockTimeout, kTryAgainLater);
 }
 
 sys::FileLock StateDir::lock(sys::LockMode mode) const {

@@ -42,12 +42,17 @@ class StateDir {
   std::vector<AttachmentState> load_all() const;
   std::vector<AttachmentState> load_network(const std::string& network) const;
   bool network_has_attachments(const std::string& network) const;
+  std::optional<AttachmentState> load(const firewall::AttachmentKey& key) const;
 
   // Held around an attachment's rules-and-state change (shared: verbs never wait for each other)
   // or around a whole reload (exclusive), so a reload never resurrects what a DEL removes.
   // nullopt from lock_if_exists when the directory does not exist (nothing to protect).
   sys::FileLock lock(sys::LockMode mode) const;
   std::optional<sys::FileLock> lock_if_exists(sys::LockMode mode) const;
+  // Exclusive, per network: held while an attachment's state appears or goes together with the
+  // decision it implies for the whole network (its first attachment sets up the network's
+  // forwarding, its last removes it), so two calls never decide on a stale view.
+  sys::FileLock network_lock(const std::string& network) const;
 
   const std::string& path() const { return path_; }
 

@@ -41,6 +41,16 @@ struct NatPlan {
   std::vector<std::uint16_t> udp_host_ports(net::Family family) const;
 };
 
+// A routed network's FORWARD accepts (replies to its containers, their own traffic, DNATed
+// traffic to published ports), for hosts whose FORWARD policy drops (Docker sets it). Per
+// network, not per attachment: the caller ensures them with its attachments and removes them
+// with the last one.
+struct ForwardPlan {
+  std::string network;
+  std::string bridge;
+  std::vector<net::IpPrefix> subnets;  // host bits cleared
+};
+
 enum class Backend { Iptables, Nftables };
 const char* backend_name(Backend b);  // "iptables" / "nftables"
 
@@ -56,6 +66,14 @@ class Firewall {
   virtual void check(const NatPlan& plan) = 0;
   // Removes the rules of every attachment of `network` not in `valid` (only container_id/ifname are read).
   virtual void gc(const std::string& network, const std::vector<AttachmentKey>& valid) = 0;
+
+  // FORWARD accepts, in the tables of this backend's kind that exist on the host (never creating
+  // one just to accept into it: no table, no drop there). Idempotent; what is present is kept.
+  virtual void ensure_forward(const ForwardPlan& plan) = 0;
+  // Removes `network`'s accepts; nothing there is success.
+  virtual void remove_forward(const std::string& network) = 0;
+  // Throws (code 999) naming what is missing where the accepts belong.
+  virtual void check_forward(const ForwardPlan& plan) = 0;
 };
 
 }  // namespace tether::firewall

@@ -43,21 +43,34 @@ std::string shared_comment(const std::string& what) {
   return (std::string(kTag) + "shared " + what).substr(0, kMaxComment);
 }
 
-std::string network_rule_comment(const std::string& network) {
-  std::string c = std::string(kTag) + network_hash(network) + ":network net=" + network;
+namespace {
+
+// "tether:<net-hash><kind> net=<network>", for rules that belong to a whole network.
+std::string network_level_comment(const std::string& network, std::string_view kind) {
+  std::string c = std::string(kTag) + network_hash(network) + std::string(kind) + " net=" + network;
   if (c.size() > kMaxComment) c.resize(kMaxComment);
   return c;
 }
 
-std::optional<std::string_view> parse_network_rule_comment(std::string_view comment) {
-  constexpr std::string_view kKind = ":network";
-  const std::size_t head = kTag.size() + kHashLen + kKind.size();
+std::optional<std::string_view> parse_network_level_comment(std::string_view comment, std::string_view kind) {
+  const std::size_t head = kTag.size() + kHashLen + kind.size();
   if (comment.size() < head || comment.compare(0, kTag.size(), kTag) != 0) return std::nullopt;
-  if (comment.compare(kTag.size() + kHashLen, kKind.size(), kKind) != 0) return std::nullopt;
+  if (comment.compare(kTag.size() + kHashLen, kind.size(), kind) != 0) return std::nullopt;
   if (comment.size() > head && comment[head] != ' ') return std::nullopt;
   const std::string_view hash = comment.substr(kTag.size(), kHashLen);
   if (!is_hex(hash)) return std::nullopt;
   return hash;
+}
+
+}  // namespace
+
+std::string network_rule_comment(const std::string& network) { return network_level_comment(network, ":network"); }
+std::string forward_rule_comment(const std::string& network) { return network_level_comment(network, ":forward"); }
+std::optional<std::string_view> parse_network_rule_comment(std::string_view comment) {
+  return parse_network_level_comment(comment, ":network");
+}
+std::optional<std::string_view> parse_forward_rule_comment(std::string_view comment) {
+  return parse_network_level_comment(comment, ":forward");
 }
 
 std::optional<CommentTag> parse_attachment_comment(std::string_view comment) {

@@ -30,6 +30,8 @@ std::string attachment_hash(const AttachmentKey& key);
 std::string attachment_comment(const AttachmentKey& key);
 std::string shared_comment(const std::string& what);
 std::string network_rule_comment(const std::string& network);
+// A network's FORWARD accepts: "tether:<net-hash>:forward net=<network>".
+std::string forward_rule_comment(const std::string& network);
 
 // Views into the parsed comment (no allocation: DEL/GC parse every rule of our chains).
 struct CommentTag {
@@ -41,5 +43,6 @@ struct CommentTag {
 std::optional<CommentTag> parse_attachment_comment(std::string_view comment);
 // The network hash of a per-network rule's comment; nullopt for anything else.
 std::optional<std::string_view> parse_network_rule_comment(std::string_view comment);
+std::optional<std::string_view> parse_forward_rule_comment(std::string_view comment);
 
 }  // namespace tether::firewall

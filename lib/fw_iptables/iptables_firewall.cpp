@@ -46,6 +46,7 @@
 #include <set>
 
 #include "lib/firewall/udp_flows.hpp"
+#include "lib/fw_iptables/forward_staging.hpp"
 #include "lib/fw_iptables/iptables_firewall.hpp"
 #include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/fw_iptables/nat_staging.hpp"
@@ -73,9 +74,9 @@ const char* family_name(net::Family f) { return f == net::Family::V4 ? "v4" : "v
 // Runs init -> stage -> commit, re-running everything on EAGAIN. `stage` must derive all its
 // changes from the txn's snapshot (it is called again on a fresh one).
 template <class Stage>
-void run_txn(net::Family family, Stage&& stage) {
+void run_txn(net::Family family, Stage&& stage, const char* table = kTable) {
   for (int attempt = 1;; ++attempt) {
-    TableTxn txn(family, kTable);
+    TableTxn txn(family, table);
     stage(txn);
     try {
       txn.commit();
@@ -93,6 +94,9 @@ class IptablesFirewall final : public Firewall {
   void del(const AttachmentKey& key) override;
   void check(const NatPlan& plan) override;
   void gc(const std::string& network, const std::vector<AttachmentKey>& valid) override;
+  void ensure_forward(const ForwardPlan& plan) override;
+  void remove_forward(const std::string& network) override;
+  void check_forward(const ForwardPlan& plan) override;
 
  private:
   void note_nft() {
@@ -228,6 +232,40 @@ void IptablesFirewall::check(const NatPlan& plan) {
   if (missing.empty()) return;
   std::string msg = "nat rules missing for network '" + plan.key.network + "' container '" + plan.key.container_id +
                     "' ifname '" + plan.key.ifname + "':";
+  for (const auto& m : missing) msg += " [" + m + "]";
+  throw Error(msg, kInternal);
+}
+
+// FORWARD accepts go into the legacy filter table only where it exists: without it, nothing in
+// legacy x_tables drops forwarded traffic (and looking must not create it). A lock-free snapshot
+// decides whether anything is to be done, so an ADD on a host already set up takes no lock.
+constexpr const char* kFilter = "filter";
+
+void IptablesFirewall::ensure_forward(const ForwardPlan& plan) {
+  for (auto f : kFamilies) {
+    if (!iptables::table_exists(f, kFilter) || forward_rules(plan, f).empty()) continue;
+    if (missing_forward_rules(TableTxn(f, kFilter), plan, f).empty()) continue;
+    XtablesLock lock = XtablesLock::acquire();
+    run_txn(f, [&](TableTxn& txn) { ensure_forward_rules(txn, plan, f); }, kFilter);
+  }
+}
+
+void IptablesFirewall::remove_forward(const std::string& network) {
+  for (auto f : kFamilies) {
+    if (!iptables::table_exists(f, kFilter) || !TableTxn(f, kFilter).is_chain(kForwardChain)) continue;
+    XtablesLock lock = XtablesLock::acquire();
+    run_txn(f, [&](TableTxn& txn) { remove_forward_rules(txn, network); }, kFilter);
+  }
+}
+
+void IptablesFirewall::check_forward(const ForwardPlan& plan) {
+  std::vector<std::string> missing;
+  for (auto f : kFamilies) {
+    if (!iptables::table_exists(f, kFilter)) continue;
+    for (auto& m : missing_forward_rules(TableTxn(f, kFilter), plan, f)) missing.push_back(std::move(m));
+  }
+  if (missing.empty()) return;
+  std::string msg = "forward rules missing for network '" + plan.network + "':";
   for (const auto& m : missing) msg += " [" + m + "]";
   throw Error(msg, kInternal);
 }

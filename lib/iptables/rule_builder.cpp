@@ -9,6 +9,7 @@
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_addrtype.h>
 #include <linux/netfilter/xt_comment.h>
+#include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
@@ -94,6 +95,12 @@ std::vector<Part> matches_of(const RuleSpec& spec) {
     m.mask = spec.mark->mask;
     m.invert = spec.mark->invert ? 1 : 0;
     parts.push_back(make_part("mark", 1, m));
+  }
+  if (spec.ct) {
+    xt_conntrack_mtinfo3 m{};
+    m.match_flags = XT_CONNTRACK_STATE;
+    m.state_mask = spec.ct->states;
+    parts.push_back(make_part("conntrack", 3, m));
   }
   if (!spec.comment.empty()) {
     xt_comment_info m{};  // always the full 256 bytes: the kernel rejects a short payload

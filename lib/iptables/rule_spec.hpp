@@ -27,6 +27,12 @@ struct IfaceMatch {
   bool invert = false;
 };
 
+// -m conntrack --ctstate (rev 3): any of these states. Values are xt_conntrack's state bits.
+struct CtStateMatch {
+  static constexpr std::uint16_t kEstablished = 1 << 1, kRelated = 1 << 2, kNew = 1 << 3, kDnat = 1 << 7;
+  std::uint16_t states = 0;
+};
+
 struct MarkMatch {  // -m mark --mark value/mask (rev 1)
   std::uint32_t mark = 0;
   std::uint32_t mask = 0xffffffff;
@@ -58,11 +64,12 @@ struct RuleSpec {
   std::optional<std::uint16_t> dport;  // needs proto tcp/udp/sctp
   bool dst_type_local = false;         // -m addrtype --dst-type LOCAL (rev 1)
   std::optional<MarkMatch> mark;
+  std::optional<CtStateMatch> ct;
   std::string comment;  // -m comment; ≤ 255 bytes (longer is truncated)
   Target target = Verdict{"RETURN"};
 };
 
-// Byte layout (matches in this order: proto match, addrtype, mark, comment). Throws tether::Error
+// Byte layout (matches in this order: proto match, addrtype, mark, conntrack, comment). Throws tether::Error
 // on an inconsistent spec (family mismatch, dport without protocol, interface name too long).
 EntryBuffer build_entry(const RuleSpec& spec);
 

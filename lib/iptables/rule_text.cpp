@@ -72,6 +72,17 @@ std::string to_save_line(const std::string& chain, const RuleSpec& spec) {
     s.append(" --mark ").append(hex(spec.mark->mark));
     if (spec.mark->mask != 0xffffffffU) s.append("/").append(hex(spec.mark->mask));
   }
+  if (spec.ct) {
+    // iptables-save's order: INVALID, NEW, RELATED, ESTABLISHED, UNTRACKED, SNAT, DNAT.
+    static constexpr std::pair<std::uint16_t, const char*> kNames[] = {{CtStateMatch::kNew, "NEW"},
+                                                                       {CtStateMatch::kRelated, "RELATED"},
+                                                                       {CtStateMatch::kEstablished, "ESTABLISHED"},
+                                                                       {CtStateMatch::kDnat, "DNAT"}};
+    std::string states;
+    for (const auto& [bit, name] : kNames)
+      if (spec.ct->states & bit) states += (states.empty() ? "" : ",") + std::string(name);
+    s += " -m conntrack --ctstate " + states;
+  }
   if (!spec.comment.empty()) s += " -m comment --comment " + save_string(spec.comment.substr(0, 255));
   return s + target_text(spec);
 }

@@ -32,6 +32,12 @@ assert ds["kind"] == "DaemonSet" and spec["hostNetwork"] is True
 assert {"operator": "Exists"} in spec["tolerations"], "must tolerate the not-ready taint"
 assert ds["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items()
 assert kind["networking"]["disableDefaultCNI"] is True
+# The firewall-reload container: the image's tether, in --watch mode, on the host's state dir.
+r = next(x for x in spec["containers"] if x["name"] == "firewall-reload")
+assert r["image"] == c["image"] and r["command"][:3] == ["/tether/bin/tether", "firewall-reload", "--watch"], r
+state = r["command"][r["command"].index("--state-dir") + 1]
+assert {m["mountPath"]: vols[m["name"]] for m in r["volumeMounts"]}[state] == "/run/tether", "state dir mount"
+assert "NET_ADMIN" in r["securityContext"]["capabilities"]["add"]
 print(json.dumps({"subnet": env["TETHER_SUBNET"], "root": env.get("TETHER_HOST_ROOT", "/host"),
   "mounts": mounts, "image": c["image"], "pod_image": pod["spec"]["containers"][0]["image"],
   "pod_subnet": kind["networking"]["podSubnet"],

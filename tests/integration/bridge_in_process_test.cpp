@@ -30,6 +30,9 @@ class FakeFirewall : public firewall::Firewall {
     if (!installed_.count(id(plan.key))) throw Error("no rules for " + id(plan.key));
   }
   void gc(const std::string&, const std::vector<firewall::AttachmentKey>&) override {}
+  void ensure_forward(const firewall::ForwardPlan& p) override { installed_.insert("forward/" + p.network); }
+  void remove_forward(const std::string& network) override { installed_.erase("forward/" + network); }
+  void check_forward(const firewall::ForwardPlan&) override {}
   static std::string id(const firewall::AttachmentKey& k) { return k.network + "/" + k.container_id + "/" + k.ifname; }
 
  private:

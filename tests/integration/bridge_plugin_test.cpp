@@ -647,6 +647,34 @@ TEST_F(BridgePluginTest, DelCleansTheOtherBackendToo) {
   EXPECT_THAT(tether_firewall(host()), ::testing::IsEmpty());
 }
 
+// macspoofchk: the bridge-family nftables table drops frames from the container's port whose
+// source MAC is not the container's (traffic: FirewallNftablesTest.Macspoof*); `auto` takes
+// nftables for it, and the libiptc backend refuses it.
+TEST_F(BridgePluginTest, MacSpoofCheckGuardsTheContainersPort) {
+  TestNetns& a = add_container();
+  const json c = conf("1.1.0", {{"macspoofchk", true}});
+  const json r = add_ok(a, "ms", c);
+  const std::string veth = r["interfaces"][1]["name"], mac = r["interfaces"][2]["mac"];
+  std::string table;
+  ASSERT_EQ(host().exec("nft list table bridge tether", &table), 0) << table;
+  EXPECT_THAT(table, HasSubstr("\"" + veth + "\" . " + mac));
+  json check = c;
+  check["prevResult"] = r;
+  PluginRun ok = call("CHECK", "ms", a.path(), check);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  std::string out;
+  ASSERT_EQ(a.exec("ip link set eth0 down && ip link set eth0 address 0a:58:0a:4d:00:99 && ip link set eth0 up", &out), 0) << out;
+  PluginRun bad = call("CHECK", "ms", a.path(), check);
+  EXPECT_NE(bad.exit_code, 0) << "CHECK missed a changed MAC";
+  del_ok("ms", a.path(), c);
+  EXPECT_THAT(tether_firewall(host()), ::testing::IsEmpty());
+
+  PluginRun refused = call("ADD", "ms", a.path(), conf("1.1.0", {{"macspoofchk", true}, {"firewallBackend", "iptables"}}));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.out, HasSubstr("macspoofchk"));
+  EXPECT_THAT(link_names(a), ::testing::ElementsAre("lo")) << "refused before any change";
+}
+
 // An explicit backend the host cannot serve, or an unknown one, is refused before anything exists.
 TEST_F(BridgePluginTest, UnknownBackendIsCode7NamingTheKey) {
   TestNetns& a = add_container();

@@ -152,7 +152,7 @@ TEST_F(HostileBridgeTest, SnapshotSeesASuccessfulAdd) {
 // which must succeed (the spec's DEL of resources that are gone), or the pod never terminates.
 TEST_F(HostileBridgeTest, DelSucceedsForAConfigAddRefused) {
   for (const auto& [patch, key] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"macspoofchk":true})", "macspoofchk"},
+           {R"({"macspoofchk":true,"firewallBackend":"iptables"})", "macspoofchk"},
            {R"({"vlan":100})", "vlan"},  // with the base config's isGateway
            {R"({"ipMasqBackend":"pf"})", "ipMasqBackend"},
            {R"({"ipam":{"type":"tether"}})", "ipam.type"},

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "fixture/netns_fixture.hpp"
+#include "fixture/traffic.hpp"
 #include "lib/fw_iptables/iptables_firewall.hpp"
 #include "lib/fw_nftables/nftables_firewall.hpp"
 #include "lib/netns/netns.hpp"
@@ -27,107 +28,9 @@ namespace tether::firewall {
 namespace {
 
 using sys::UniqueFd;
+using namespace testing::traffic;
 using testing::NetnsTest;
 using testing::TestNetns;
-
-// Room for two TCP SYN retransmits (1 s, 3 s) when the machine is loaded: a passing exchange takes
-// milliseconds, and the expected failures are refusals (RST), not timeouts.
-constexpr int kTimeoutMs = 5000;
-
-struct SockAddr {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  int family() const { return ss.ss_family; }
-};
-
-SockAddr make_addr(const std::string& ip, std::uint16_t port) {
-  SockAddr a;
-  if (ip.find(':') == std::string::npos) {
-    auto* s = reinterpret_cast<sockaddr_in*>(&a.ss);
-    s->sin_family = AF_INET;
-    s->sin_port = htons(port);
-    inet_pton(AF_INET, ip.c_str(), &s->sin_addr);
-    a.len = sizeof(sockaddr_in);
-  } else {
-    auto* s = reinterpret_cast<sockaddr_in6*>(&a.ss);
-    s->sin6_family = AF_INET6;
-    s->sin6_port = htons(port);
-    inet_pton(AF_INET6, ip.c_str(), &s->sin6_addr);
-    a.len = sizeof(sockaddr_in6);
-  }
-  return a;
-}
-
-std::string addr_ip(const sockaddr_storage& ss) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (ss.ss_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
-  else
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
-  return buf;
-}
-
-UniqueFd socket_in(const TestNetns& ns, int family, int type) {
-  netns::NetnsGuard guard(netns::Netns::open(ns.path()));
-  UniqueFd fd(::socket(family, type | SOCK_CLOEXEC, 0));
-  if (!fd) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  timeval tv{kTimeoutMs / 1000, 0};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // bounds connect() too
-  return fd;
-}
-
-bool readable(int fd, int timeout_ms = kTimeoutMs) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, timeout_ms) == 1;
-}
-
-// A wildcard listener/receiver in `ns` on `port`.
-UniqueFd server(const TestNetns& ns, int family, int type, std::uint16_t port) {
-  UniqueFd fd = socket_in(ns, family, type);
-  const int one = 1;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  SockAddr any = make_addr(family == AF_INET ? "0.0.0.0" : "::", port);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&any.ss), any.len) != 0) throw std::runtime_error("bind");
-  if (type == SOCK_STREAM && ::listen(fd.get(), 8) != 0) throw std::runtime_error("listen");
-  return fd;
-}
-
-// TCP: connect from `client_ns` to dst, send "ping", expect "pong". Returns the client address the
-// server saw, or "error: ..." on failure.
-std::string tcp_exchange(const TestNetns& server_ns, std::uint16_t server_port, const TestNetns& client_ns,
-                         const std::string& dst, std::uint16_t dst_port) {
-  SockAddr to = make_addr(dst, dst_port);
-  UniqueFd listener = server(server_ns, to.family(), SOCK_STREAM, server_port);
-  UniqueFd client = socket_in(client_ns, to.family(), SOCK_STREAM);
-  if (::connect(client.get(), reinterpret_cast<sockaddr*>(&to.ss), to.len) != 0)
-    return std::string("error: connect: ") + std::strerror(errno);
-  if (::send(client.get(), "ping", 4, 0) != 4) return "error: send";
-  if (!readable(listener.get())) return "error: connected, but not to our listener";
-  sockaddr_storage peer{};
-  socklen_t plen = sizeof peer;
-  UniqueFd conn(::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_CLOEXEC));
-  if (!conn) return "error: accept";
-  char buf[8] = {};
-  if (::recv(conn.get(), buf, sizeof buf, 0) != 4 || std::string(buf, 4) != "ping") return "error: server recv";
-  ::send(conn.get(), "pong", 4, 0);
-  if (::recv(client.get(), buf, sizeof buf, 0) != 4 || std::string(buf, 4) != "pong") return "error: client recv";
-  return addr_ip(peer);
-}
-
-// UDP round trip from an existing client socket to an existing server socket.
-std::string udp_exchange(int server_fd, int client_fd, const std::string& dst, std::uint16_t dst_port) {
-  SockAddr to = make_addr(dst, dst_port);
-  if (::sendto(client_fd, "ping", 4, 0, reinterpret_cast<sockaddr*>(&to.ss), to.len) != 4) return "error: sendto";
-  if (!readable(server_fd)) return "error: server got nothing";
-  sockaddr_storage peer{};
-  socklen_t plen = sizeof peer;
-  char buf[8] = {};
-  if (::recvfrom(server_fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&peer), &plen) != 4) return "error: recvfrom";
-  ::sendto(server_fd, "pong", 4, 0, reinterpret_cast<sockaddr*>(&peer), plen);
-  if (::recv(client_fd, buf, sizeof buf, 0) != 4 || std::string(buf, 4) != "pong") return "error: client recv";
-  return addr_ip(peer);
-}
 
 enum class Backend { Iptables, Nftables };
 

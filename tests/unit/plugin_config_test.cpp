@@ -134,9 +134,11 @@ TEST(PluginConfig, BridgeName) {
   expect_invalid(R"(,"bridge":7)", {"bridge"});
 }
 
-TEST(PluginConfig, UnsupportedFeaturesRefused) {
-  expect_invalid(R"(,"macspoofchk":true)", {"macspoofchk", "nftables"});
-  EXPECT_NO_THROW(build_bridge_plan(request(R"(,"macspoofchk":false)")));
+TEST(PluginConfig, MacSpoofCheck) {
+  EXPECT_TRUE(build_bridge_plan(request(R"(,"macspoofchk":true)")).mac_spoof_check);
+  EXPECT_TRUE(build_bridge_plan(request(R"(,"macspoofchk":true)")).needs_nat()) << "firewall work of its own";
+  EXPECT_FALSE(build_bridge_plan(request(R"(,"macspoofchk":false)")).mac_spoof_check);
+  expect_invalid(R"(,"macspoofchk":"yes")", {"macspoofchk"});
 }
 
 TEST(PluginConfig, FirewallBackendKeys) {
@@ -166,7 +168,7 @@ TEST(PluginConfig, IpamTypeNamingThePluginItselfIsRefused) {
 
 // What ADD refuses it never built, so the runtime's DEL (and GC) of that config must still run.
 TEST(PluginConfig, TeardownPlanSkipsWhatOnlyAddRefuses) {
-  for (const char* extra : {R"(,"macspoofchk":true)", R"(,"vlan":100,"isGateway":true)", R"(,"firewallBackend":"pf")",
+  for (const char* extra : {R"(,"vlan":100,"isGateway":true)", R"(,"firewallBackend":"pf")",
                             R"(,"ipam":{"type":"tether"})",
                             R"(,"hairpinMode":true,"promiscMode":true)", R"(,"mtu":67)",
                             R"(,"disableContainerInterface":true,"ipam":{"type":"tether-ipam"})",
@@ -176,7 +178,7 @@ TEST(PluginConfig, TeardownPlanSkipsWhatOnlyAddRefuses) {
     EXPECT_NO_THROW(p = build_bridge_plan(request(extra), PlanUse::Teardown)) << extra;
     EXPECT_EQ(p.network, "net1") << extra;
   }
-  const BridgePlan p = build_bridge_plan(request(R"(,"macspoofchk":true,"bridge":"br7","ipam":{"type":"tether-ipam"})"),
+  const BridgePlan p = build_bridge_plan(request(R"(,"vlan":100,"isGateway":true,"bridge":"br7","ipam":{"type":"tether-ipam"})"),
                                          PlanUse::Teardown);
   EXPECT_EQ(p.bridge, "br7");
   EXPECT_EQ(p.ipam_type, "tether-ipam");

@@ -77,6 +77,9 @@ struct Recorder {
         }
         void check(const firewall::NatPlan&) override {}
         void gc(const std::string&, const std::vector<firewall::AttachmentKey>&) override {}
+        void ensure_forward(const firewall::ForwardPlan&) override {}
+        void remove_forward(const std::string&) override {}
+        void check_forward(const firewall::ForwardPlan&) override {}
       };
       return std::make_unique<Fake>(this, b);
     };

@@ -38,6 +38,9 @@ TEST(FirewallState, JsonRoundTrip) {
   t.forward = false;
   t.nat.port_mappings.clear();
   EXPECT_EQ(from_json(to_json(t), "x"), t);
+  t.nat.host_ifname = "veth0a1b2c3d";
+  t.nat.spoof_check_mac = net::parse_mac("0a:58:0a:00:00:05");
+  EXPECT_EQ(from_json(to_json(t), "x"), t);
 }
 
 TEST(FirewallState, TornOrHostileDocumentsAreRefused) {

@@ -1,0 +1,33 @@
+#pragma once
+// A routed network's forwarding on hosts that would drop it: FORWARD accepts in each backend's
+// tables (firewall::ForwardPlan) and, where firewalld runs, its subnets in the trusted zone.
+// Per network, not per container: set up with its attachments, removed with its last one. The
+// state directory is the registry of attachments; callers hold its per-network lock around "is
+// this the first/last attachment" and the change that follows.
+#include <string>
+#include <vector>
+
+#include "lib/firewall/firewall.hpp"
+#include "plugin/firewall_state.hpp"
+#include "plugin/plugin.hpp"
+
+namespace tether::plugin {
+
+// The plan for a network on `bridge` whose containers have `ips` (subnets: their networks).
+firewall::ForwardPlan forward_plan(const std::string& network, const std::string& bridge,
+                                   const std::vector<net::IpPrefix>& ips);
+
+// Idempotent: every ADD calls it, so rules a firewall reload wiped come back with the next
+// container. firewalld is asked only when `first` (the network's first attachment, or a reload):
+// a D-Bus round trip costs about as much as the rest of an ADD.
+void ensure_network_forward(const Deps& deps, const firewall::ForwardPlan& plan, bool first);
+// The network lost its last attachment. Every backend is asked (errors collected, all tried).
+void remove_network_forward(const Deps& deps, const firewall::ForwardPlan& plan);
+// Throws (code 999) naming what is missing.
+void check_network_forward(const Deps& deps, const firewall::ForwardPlan& plan);
+
+// DEL and GC, once the attachment's rules are gone: removes its state and, when it was its
+// network's last attachment with forwarding, the network's forwarding (under the network's lock).
+void forget_attachment(const Deps& deps, StateDir& state, const firewall::AttachmentKey& key);
+
+}  // namespace tether::plugin
