@@ -10,7 +10,8 @@
 # "tests/unit/iptables_" the iptables tests). A new wrapper directory is one new line.
 read -r -d '' RULES <<'EOF' || true
 netlink/.*|linux/(rtnetlink|if_link|if_addr|neighbour|if_bridge|netconf|fib_rules)\.h   lib/netlink/
-libiptc/.*|linux/netfilter_ipv[46]/.*|linux/netfilter/(x_tables|xt_.*)\.h           lib/iptables/ tests/unit/iptables_
+libiptc/.*|linux/netfilter_ipv[46]/.*|linux/netfilter/x_tables\.h                   lib/iptables/ tests/unit/iptables_
+linux/netfilter/xt_.*\.h                                                              lib/iptables/ tests/unit/iptables_ lib/nftables/
 libnetfilter_conntrack/.*                                                             lib/conntrack/
 libnftnl/.*|libmnl/.*|linux/netfilter/(nf_tables|nfnetlink)\.h                        lib/nftables/
 systemd/.*                                                                            lib/dbus/
@@ -18,6 +19,7 @@ nlohmann/.*                                                                     
 EOF
 # Notes on the rules:
 # - x_tables: tests/unit/iptables_* check the entries lib/iptables builds, byte by byte.
+# - xt_*.h in lib/nftables: the match structs iptables-nft puts into nf_tables' `match` expression.
 # - nlohmann: the JSON boundary. Included directly by lib/cni (types.hpp: cni::json) and tests;
 #   ipam/ and plugin/ parse their own config keys through cni::json. The libraries below them
 #   (netlink, iptables, firewall, net, sys, ...) never see JSON.

@@ -26,6 +26,10 @@
 //      was goes as a whole. ERESTART (someone committed in between) -> read again, bounded.
 // GC   list the index, parse its comments, remove every stale attachment of the network like DEL,
 //      all in one batch.
+// FORWARD accepts (forward_rules.hpp): per family, read iptables-nft's filter table and our
+//      table's forward chain (GETs and dumps of a few small chains, nothing created), then one
+//      generation-guarded batch with what is missing (ensure) or the network's rules (remove);
+//      nothing missing or nothing there writes nothing. ERESTART -> read again, bounded.
 #include "lib/fw_nftables/nftables_firewall.hpp"
 
 #include <algorithm>
@@ -36,6 +40,8 @@
 
 #include "lib/firewall/naming.hpp"
 #include "lib/firewall/udp_flows.hpp"
+#include "lib/fw_nftables/forward_rules.hpp"
+#include "lib/fw_nftables/forward_sync.hpp"
 #include "lib/fw_nftables/nft_check.hpp"
 #include "lib/fw_nftables/ruleset.hpp"
 #include "lib/fw_nftables/table_contents.hpp"
@@ -130,16 +136,52 @@ std::string owner_of(Socket& sock, const nftables::Element& e) {
   }
 }
 
+// A socket for the FORWARD verbs, which run for every backend at every ADD: nullopt on a kernel
+// without nf_tables (nothing of ours, nothing that drops).
+std::optional<Socket> open_for_forward() {
+  auto sock = open_if_available();
+  if (!sock) return std::nullopt;
+  try {
+    sock->genid();
+  } catch (const NftError& e) {
+    if (no_nftables(e)) return std::nullopt;
+    throw;
+  }
+  return sock;
+}
+
+// Reads (through `stage`, which appends to the batch what the reads call for) and commits in one
+// generation-guarded batch; again from the reads when someone committed in between. Nothing
+// staged: nothing written.
+template <class Stage>
+void commit_guarded(Socket& sock, const std::string& what, Stage&& stage) {
+  for (int attempt = 1;; ++attempt) {
+    const std::uint32_t genid = sock.genid();  // before the reads the batch is based on
+    Batch b;
+    stage(b);
+    if (b.empty()) return;
+    try {
+      b.commit(sock, genid);
+      return;
+    } catch (const BatchError& e) {
+      if (attempt >= kMaxAttempts) throw_exhausted(what);
+      if (!e.any(ERESTART)) throw;
+      pause_before_retry(attempt);
+    }
+  }
+}
+
+constexpr Family kIpFamilies[] = {Family::Ip, Family::Ip6};
+
 class NftablesFirewallImpl final : public Firewall {
  public:
   void add(const NatPlan& plan) override;
   void del(const AttachmentKey& key) override;
   void check(const NatPlan& plan) override;
   void gc(const std::string& network, const std::vector<AttachmentKey>& valid) override;
-  // WIP (branch only): the nftables forward accepts are not written yet.
-  void ensure_forward(const ForwardPlan&) override {}
-  void remove_forward(const std::string&) override {}
-  void check_forward(const ForwardPlan&) override {}
+  void ensure_forward(const ForwardPlan& plan) override;
+  void remove_forward(const std::string& network) override;
+  void check_forward(const ForwardPlan& plan) override;
 
  private:
   UdpPorts write(Socket& sock, const AttachmentKey& key, const std::vector<AttachmentObjects>& objects);
@@ -296,6 +338,50 @@ void NftablesFirewallImpl::check(const NatPlan& plan) {
   if (objects.empty()) return;
   Socket sock = Socket::open();
   check_attachment(sock, plan.key, objects);
+}
+
+void NftablesFirewallImpl::ensure_forward(const ForwardPlan& plan) {
+  if (forward_subnets(plan, Family::Ip).empty() && forward_subnets(plan, Family::Ip6).empty()) return;
+  auto sock = open_for_forward();
+  if (!sock) return;
+  commit_guarded(*sock, "forward accepts of network '" + plan.network + "'", [&](Batch& b) {
+    for (Family f : kIpFamilies) {
+      if (forward_subnets(plan, f).empty()) continue;
+      const ForwardWrite xt = xt_forward_missing(read_xt_forward(*sock, f), plan);
+      const ForwardWrite own = own_forward_missing(read_own_forward(*sock, f), plan);
+      for (const auto* w : {&xt, &own})
+        for (const auto& m : w->describe()) log::debug("forward: adding " + m);
+      xt.append_to(b);
+      own.append_to(b);
+    }
+  });
+}
+
+void NftablesFirewallImpl::remove_forward(const std::string& network) {
+  auto sock = open_for_forward();
+  if (!sock) return;
+  const std::string hash = network_hash(network);
+  commit_guarded(*sock, "remove the forward accepts of network '" + network + "'", [&](Batch& b) {
+    for (Family f : kIpFamilies) {
+      append_xt_forward_removal(b, read_xt_forward(*sock, f), hash);
+      append_own_forward_removal(b, read_own_forward(*sock, f), hash);
+    }
+  });
+}
+
+void NftablesFirewallImpl::check_forward(const ForwardPlan& plan) {
+  auto sock = open_for_forward();
+  if (!sock) return;
+  std::vector<std::string> missing;
+  for (Family f : kIpFamilies) {
+    if (forward_subnets(plan, f).empty()) continue;
+    for (auto& m : xt_forward_missing(read_xt_forward(*sock, f), plan).describe()) missing.push_back(std::move(m));
+    for (auto& m : own_forward_missing(read_own_forward(*sock, f), plan).describe()) missing.push_back(std::move(m));
+  }
+  if (missing.empty()) return;
+  std::string msg = "nftables forward rules missing for network '" + plan.network + "':";
+  for (const auto& m : missing) msg += " [" + m + "]";
+  throw Error(msg, kInternal);
 }
 
 }  // namespace

@@ -140,6 +140,16 @@ std::size_t Batch::add_rule(const Rule& r) {
                         to_string(r.statements, r.family == Family::Ip6));
 }
 
+// NEWRULE without NLM_F_APPEND and without a position: the kernel puts the rule first (what
+// `nft insert rule` and `iptables -I` send).
+std::size_t Batch::insert_rule(const Rule& r) {
+  auto obj = detail::rule_object(r);
+  nlmsghdr* nlh = TETHER_HDR(NFT_MSG_NEWRULE, r.family, NLM_F_CREATE);
+  nftnl_rule_nlmsg_build_payload(nlh, obj.get());
+  return finish_message("insert rule " + where(r.family, r.table) + " " + r.chain + " " +
+                        to_string(r.statements, r.family == Family::Ip6));
+}
+
 std::size_t Batch::del_rule(Family f, const std::string& table, const std::string& chain, std::uint64_t handle) {
   auto obj = detail::rule_ref(f, table, chain, handle);
   nlmsghdr* nlh = TETHER_HDR(NFT_MSG_DELRULE, f, 0);

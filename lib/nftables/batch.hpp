@@ -35,6 +35,7 @@ class Batch {
   std::size_t add_element(const Element& e, bool exclusive = false);
   std::size_t del_element(const Element& e);  // by key (and key_end)
   std::size_t add_rule(const Rule& r);        // appended
+  std::size_t insert_rule(const Rule& r);     // first in its chain
   std::size_t del_rule(Family f, const std::string& table, const std::string& chain, std::uint64_t handle);
 
   std::size_t size() const noexcept { return whats_.size(); }

@@ -9,6 +9,9 @@
 //   dnat ip to a . b map @m     the same loads; lookup reg 1 set m dreg 1; nat dnat ip addr_min reg 1
 //                               proto_min <the slot after the address> (no flags: the kernel adds them)
 //   ct status dnat              ct load status; bitwise (& 0x20) ^ 0; cmp neq 0
+//   ct state established,related  ct load state; bitwise (& 0x6) ^ 0; cmp neq 0
+//   counter                     counter (iptables-nft: packets 0 bytes 0; set when built)
+//   xt match                    match name <name> rev <rev> info <the kernel struct>, as iptables-nft
 //   dnat to A:P                 immediate reg 1 A; immediate reg 2 P; nat dnat <family> reg 1 reg 2 flags 0x2
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
@@ -122,11 +125,12 @@ void compile_match(Family family, const Match& m, std::vector<Expr>& out) {
       out.push_back(load(family, m.field, kReg1));
       out.push_back(cmp(m.negate, u32_host(value_as<std::uint32_t>(m))));
       return;
-    case Field::CtStatus: {
+    case Field::CtStatus:
+    case Field::CtState: {
       // nft's `ct status != dnat` is not the negation of this sequence's test: not needed, not offered.
-      if (m.negate) throw Error("nftables: negated ct status match");
+      if (m.negate) throw Error(std::string("nftables: negated ") + field_name(m.field) + " match");
       const auto bits = value_as<std::uint32_t>(m);
-      if (bits == 0) throw Error("nftables: ct status match without bits");
+      if (bits == 0) throw Error(std::string("nftables: ") + field_name(m.field) + " match without bits");
       out.push_back(load(family, m.field, kReg1));
       out.push_back(bitwise(4, u32_host(bits), u32_host(0)));
       out.push_back(cmp(true, u32_host(0)));
@@ -156,7 +160,7 @@ void load_key(Family family, const std::vector<Field>& key, const std::string& s
   if (key.empty()) throw Error("nftables: lookup in @" + set + " without a key");
   std::uint32_t slot = 0;
   for (Field f : key) {
-    if (f == Field::FibDaddrType || f == Field::Mark || f == Field::CtStatus)
+    if (f == Field::FibDaddrType || f == Field::Mark || f == Field::CtStatus || f == Field::CtState)
       throw Error(std::string("nftables: ") + field_name(f) + " as a key of @" + set);
     const auto l = field_load(family, f);
     out.push_back(load(family, f, detail::reg_at(slot)));
@@ -262,6 +266,19 @@ std::vector<Expr> compile(Family family, const std::vector<Statement>& rule) {
     } else if (std::holds_alternative<Masquerade>(s)) {
       Expr e;
       e.kind = Expr::Kind::Masq;
+      out.push_back(std::move(e));
+    } else if (const auto* x = std::get_if<XtMatch>(&s)) {
+      if (x->name.empty() || x->name.size() >= 29) throw Error("nftables: xt match name '" + x->name + "' must have 1-28 characters");
+      if (x->info.empty()) throw Error("nftables: xt match " + x->name + " without its info");
+      Expr e;
+      e.kind = Expr::Kind::XtMatch;
+      e.name = x->name;
+      e.key = x->rev;
+      e.data = x->info;
+      out.push_back(std::move(e));
+    } else if (std::holds_alternative<Counter>(s)) {
+      Expr e;
+      e.kind = Expr::Kind::Counter;
       out.push_back(std::move(e));
     } else if (const auto* vs = std::get_if<VerdictStatement>(&s)) {
       const bool to_chain = vs->verdict.kind == Verdict::Kind::Jump || vs->verdict.kind == Verdict::Kind::Goto;

@@ -70,12 +70,13 @@ std::optional<Match> match_of(Family family, const Expr& load, const Expr* bw, c
   switch (*field) {
     case Field::SAddr:
     case Field::DAddr: return address_match(family, *field, load, bw, cmp);
-    case Field::CtStatus: {
+    case Field::CtStatus:
+    case Field::CtState: {
       // (status & bits) != 0, the only form compile() writes
       const auto bits = bw ? u32_of(bw->data) : std::nullopt;
       if (!bits || *bits == 0 || bw->len != 4 || u32_of(bw->xor_data) != 0u || !neg || u32_of(cmp.data) != 0u)
         return std::nullopt;
-      return Match{Field::CtStatus, false, *bits, 0xffffffff};
+      return Match{*field, false, *bits, 0xffffffff};
     }
     case Field::Mark: {
       std::uint32_t mask = 0xffffffff;
@@ -181,7 +182,8 @@ std::optional<std::vector<Statement>> decompile(Family family, const std::vector
         std::uint32_t slot = 0;
         for (std::size_t k = i; k < j; ++k) {
           const auto f = detail::field_of(family, exprs[k]);
-          if (!f || *f == Field::FibDaddrType || *f == Field::Mark || *f == Field::CtStatus) return std::nullopt;
+          if (!f || *f == Field::FibDaddrType || *f == Field::Mark || *f == Field::CtStatus || *f == Field::CtState)
+            return std::nullopt;
           if (exprs[k].dreg != detail::reg_at(slot)) return std::nullopt;
           const auto l = detail::field_load(family, *f);
           if (exprs[k].kind == K::Payload && exprs[k].len != l.len) return std::nullopt;
@@ -225,6 +227,16 @@ std::optional<std::vector<Statement>> decompile(Family family, const std::vector
       if (!d) return std::nullopt;
       out.push_back(*d);
       i += 3;
+      continue;
+    }
+    if (e.kind == K::XtMatch) {
+      out.push_back(XtMatch{e.name, e.key, e.data});
+      ++i;
+      continue;
+    }
+    if (e.kind == K::Counter) {
+      out.push_back(Counter{});
+      ++i;
       continue;
     }
     if (e.kind == K::Masq && e.flags == 0) {

@@ -13,7 +13,12 @@
 namespace tether::nftables {
 
 struct Expr {
-  enum class Kind : std::uint8_t { MetaLoad, MetaSet, Payload, CtLoad, Cmp, Bitwise, Fib, Lookup, Nat, Masq, Immediate, Unknown };
+  enum class Kind : std::uint8_t {
+    MetaLoad, MetaSet, Payload, CtLoad, Cmp, Bitwise, Fib, Lookup, Nat, Masq, Immediate,
+    XtMatch,  // name = match name, key = revision, data = info
+    Counter,  // packets and bytes are the kernel's: not kept
+    Unknown
+  };
   Kind kind = Kind::Unknown;
   std::uint32_t key = 0;     // meta/ct key | payload base | fib result | nat type | cmp op | verdict code
   std::uint32_t dreg = 0;    // lookup: kNoReg for a plain set (no data)
@@ -26,7 +31,7 @@ struct Expr {
   bool verdict = false;      // immediate: data is a verdict (key = code, name = chain)
   Bytes data;                // cmp/immediate data, bitwise mask
   Bytes xor_data;            // bitwise xor
-  std::string name;          // lookup set | verdict chain | unknown expression's name
+  std::string name;          // lookup set | verdict chain | xt match | unknown expression's name
   bool operator==(const Expr&) const = default;
 };
 

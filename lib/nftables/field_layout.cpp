@@ -34,6 +34,7 @@ FieldLoad field_load(Family family, Field field) {
       return {K::Payload, NFT_PAYLOAD_LL_HEADER, 6, 6, 0};
     case Field::FibDaddrType: return {K::Fib, NFT_FIB_RESULT_ADDRTYPE, 0, 4, NFTA_FIB_F_DADDR};
     case Field::CtStatus: return {K::CtLoad, NFT_CT_STATUS, 0, 4, 0};
+    case Field::CtState: return {K::CtLoad, NFT_CT_STATE, 0, 4, 0};
   }
   throw Error("nftables: unknown field");
 }
@@ -48,7 +49,11 @@ std::optional<Field> field_of(Family family, const Expr& e) {
       default: return std::nullopt;
     }
   }
-  if (e.kind == Expr::Kind::CtLoad) return e.key == NFT_CT_STATUS ? std::optional(Field::CtStatus) : std::nullopt;
+  if (e.kind == Expr::Kind::CtLoad) {
+    if (e.key == NFT_CT_STATUS) return Field::CtStatus;
+    if (e.key == NFT_CT_STATE) return Field::CtState;
+    return std::nullopt;
+  }
   if (e.kind == Expr::Kind::Fib) {
     if (e.key == NFT_FIB_RESULT_ADDRTYPE && e.flags == NFTA_FIB_F_DADDR) return Field::FibDaddrType;
     return std::nullopt;

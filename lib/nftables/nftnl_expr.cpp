@@ -7,6 +7,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "lib/nftables/nft_error.hpp"
@@ -26,7 +27,20 @@ class Builder {
     if (!e_) throw NftError(std::string("libnftnl: allocate expression ") + name, ENOMEM);
   }
   Builder& u32(std::uint16_t attr, std::uint32_t v) { return data(attr, &v, sizeof v); }
+  Builder& u64(std::uint16_t attr, std::uint64_t v) { return data(attr, &v, sizeof v); }
   Builder& bytes(std::uint16_t attr, const Bytes& b) { return data(attr, b.data(), static_cast<std::uint32_t>(b.size())); }
+  // libnftnl keeps the pointer of a match's info (and frees it with the expression): it gets a
+  // malloc'd copy, ours again when the setter refuses it.
+  Builder& owned_bytes(std::uint16_t attr, const Bytes& b) {
+    void* copy = std::malloc(b.size());
+    if (!copy) throw NftError(std::string("libnftnl: allocate ") + std::to_string(b.size()) + " bytes for " + name_, ENOMEM);
+    std::memcpy(copy, b.data(), b.size());
+    if (nftnl_expr_set(e_.get(), attr, copy, static_cast<std::uint32_t>(b.size())) < 0) {
+      std::free(copy);
+      fail(attr);
+    }
+    return *this;
+  }
   Builder& str(std::uint16_t attr, const std::string& s) {
     if (nftnl_expr_set_str(e_.get(), attr, s.c_str()) < 0) fail(attr);
     return *this;
@@ -90,6 +104,14 @@ ExprPtr build(const Expr& x) {
       return b.take();
     }
     case K::Masq: return Builder("masq").take();
+    case K::XtMatch:
+      return Builder("match")
+          .str(NFTNL_EXPR_MT_NAME, x.name)
+          .u32(NFTNL_EXPR_MT_REV, x.key)
+          .owned_bytes(NFTNL_EXPR_MT_INFO, x.data)
+          .take();
+    // iptables-nft sends both counts as 0; nft sends neither (the kernel starts at 0 either way).
+    case K::Counter: return Builder("counter").u64(NFTNL_EXPR_CTR_PACKETS, 0).u64(NFTNL_EXPR_CTR_BYTES, 0).take();
     case K::Immediate: {
       Builder b("immediate");
       b.u32(NFTNL_EXPR_IMM_DREG, x.dreg);
@@ -187,6 +209,13 @@ Expr read(const nftnl_expr* e) {
   } else if (name == "masq" && !nftnl_expr_is_set(e, NFTNL_EXPR_MASQ_REG_PROTO_MIN)) {
     x.kind = K::Masq;
     x.flags = get_u32(e, NFTNL_EXPR_MASQ_FLAGS);
+  } else if (name == "match") {
+    x.kind = K::XtMatch;
+    x.name = get_str(e, NFTNL_EXPR_MT_NAME);
+    x.key = get_u32(e, NFTNL_EXPR_MT_REV);
+    x.data = get_bytes(e, NFTNL_EXPR_MT_INFO);
+  } else if (name == "counter") {
+    x.kind = K::Counter;
   } else if (name == "immediate") {
     x.kind = K::Immediate;
     x.dreg = get_u32(e, NFTNL_EXPR_IMM_DREG);
@@ -202,7 +231,7 @@ Expr read(const nftnl_expr* e) {
     x.kind = K::Unknown;
     return x;
   }
-  if (x.kind != K::Lookup && x.kind != K::Immediate) x.name.clear();
+  if (x.kind != K::Lookup && x.kind != K::Immediate && x.kind != K::XtMatch) x.name.clear();
   return x;
 }
 

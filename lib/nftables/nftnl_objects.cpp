@@ -162,6 +162,10 @@ RulePtr rule_ref(Family, const std::string& table, const std::string& chain, std
 RulePtr rule_object(const Rule& r) {
   RulePtr p = rule_ref(r.family, r.table, r.chain, 0);
   add_exprs(p.get(), compile(r.family, r.statements));
+  if (r.xt_compat) {
+    check(set_u32(nftnl_rule_set_data, p.get(), NFTNL_RULE_COMPAT_PROTO, 0), "rule compat protocol");
+    check(set_u32(nftnl_rule_set_data, p.get(), NFTNL_RULE_COMPAT_FLAGS, 0), "rule compat flags");
+  }
   if (!r.comment.empty()) {
     const Bytes ud = comment_udata(r.comment);
     check(nftnl_rule_set_data(p.get(), NFTNL_RULE_USERDATA, ud.data(), ud.size()), "rule comment");

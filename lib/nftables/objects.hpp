@@ -39,6 +39,7 @@ struct Chain {
   std::string comment;
   std::optional<BaseChain> base;  // nullopt: a regular chain (jump/goto target)
   std::uint64_t handle = 0;       // read back only
+  std::uint32_t use = 0;          // read back only: the references to it (jumps, gotos)
 };
 
 // The data types a set key is made of (several = a concatenation "a . b . c").
@@ -75,6 +76,9 @@ struct Rule {
   std::string chain;
   std::vector<Statement> statements;
   std::string comment;
+  // A rule for a table iptables-nft manages: sent with NFTA_RULE_COMPAT (l4proto 0, no flags)
+  // like iptables-nft sends its rules (the compat layer checks x_tables matches against it).
+  bool xt_compat = false;
   std::uint64_t handle = 0;  // read back only
 };
 

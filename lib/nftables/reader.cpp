@@ -17,6 +17,7 @@
 #include "lib/nftables/nftnl_build.hpp"
 #include "lib/nftables/socket.hpp"
 #include "lib/nftables/udata.hpp"
+#include "lib/nftables/xt_compat.hpp"
 
 namespace tether::nftables {
 namespace {
@@ -136,6 +137,7 @@ Chain chain_info(const nftnl_chain* c, Family f) {
   out.table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
   out.name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
   out.handle = nftnl_chain_is_set(c, NFTNL_CHAIN_HANDLE) ? nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE) : 0;
+  out.use = nftnl_chain_is_set(c, NFTNL_CHAIN_USE) ? nftnl_chain_get_u32(c, NFTNL_CHAIN_USE) : 0;
   if (nftnl_chain_is_set(c, NFTNL_CHAIN_USERDATA)) {
     std::uint32_t len = 0;
     const void* ud = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
@@ -243,7 +245,14 @@ std::vector<RuleInfo> list_rules(Socket& sock, Family f, const std::string& tabl
         RuleInfo info;
         info.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
         info.comment = comment_of(detail::udata_of_rule(r.get())).value_or("");
-        info.statements = decompile(f, detail::exprs_of(r.get()));
+        const std::vector<Expr> exprs = detail::exprs_of(r.get());
+        for (const Expr& e : exprs)
+          if (info.comment.empty() && e.kind == Expr::Kind::XtMatch)
+            info.comment = xt::comment_of(XtMatch{e.name, e.key, e.data}).value_or("");
+        if (!exprs.empty() && exprs.back().kind == Expr::Kind::Immediate && exprs.back().verdict &&
+            exprs.back().dreg == NFT_REG_VERDICT)
+          info.verdict = verdict_from(exprs.back().key, exprs.back().name.c_str());
+        info.statements = decompile(f, exprs);
         out.push_back(std::move(info));
       });
   return out;

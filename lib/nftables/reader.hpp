@@ -25,11 +25,16 @@ std::vector<Chain> list_chains(Socket& sock, Family f, const std::string& table)
 
 struct RuleInfo {
   std::uint64_t handle = 0;
+  // nft's comment (the rule's userdata) or, for a rule iptables-nft wrote, its `-m comment` text.
   std::string comment;
   // The rule as statements; nullopt when it is not a shape lib/nftables writes.
   std::optional<std::vector<Statement>> statements;
+  // The verdict of a rule ending in one (also when the rest has no statements): jumps to a
+  // chain are found in rules of any shape.
+  std::optional<Verdict> verdict;
 };
-// The rules of one chain in order (empty when the chain does not exist).
+// The rules of one chain in order (empty when the chain or its table does not exist). Works on
+// any table: iptables-nft's included.
 std::vector<RuleInfo> list_rules(Socket& sock, Family f, const std::string& table, const std::string& chain);
 
 struct ElementInfo {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "lib/nftables/objects.hpp"
+#include "lib/nftables/xt_compat.hpp"
 
 namespace tether::nftables {
 
@@ -28,6 +29,7 @@ const char* field_name(Field f) {
     case Field::EtherSAddr: return "ether saddr";
     case Field::FibDaddrType: return "fib daddr type";
     case Field::CtStatus: return "ct status";
+    case Field::CtState: return "ct state";
   }
   return "?";
 }
@@ -45,8 +47,22 @@ std::string hex32(std::uint32_t v) {
   return b;
 }
 
+// nft's names of the ct state bits, in nft's order.
+std::string ct_state_text(std::uint32_t bits) {
+  static constexpr std::pair<std::uint32_t, const char*> kNames[] = {
+      {1, "invalid"}, {2, "established"}, {4, "related"}, {8, "new"}, {64, "untracked"}};
+  std::string t;
+  for (const auto& [bit, name] : kNames)
+    if (bits & bit) {
+      t += (t.empty() ? "" : ",") + std::string(name);
+      bits &= ~bit;
+    }
+  return bits ? t + (t.empty() ? "" : ",") + hex32(bits) : t;
+}
+
 std::string value_text(const Match& m) {
   if (const auto* n = std::get_if<std::uint32_t>(&m.value)) {
+    if (m.field == Field::CtState) return ct_state_text(*n);
     if (m.field == Field::CtStatus && *n == 0x20) return "dnat";  // IPS_DST_NAT
     return m.field == Field::Mark || m.field == Field::CtStatus ? hex32(*n) : std::to_string(*n);
   }
@@ -95,6 +111,8 @@ std::string to_string(const Statement& s, bool ip6) {
            std::to_string(d->port);
   }
   if (std::holds_alternative<Masquerade>(s)) return "masquerade";
+  if (const auto* x = std::get_if<XtMatch>(&s)) return xt::describe(*x);
+  if (std::holds_alternative<Counter>(s)) return "counter";
   return verdict_text(std::get<VerdictStatement>(s).verdict);
 }
 

@@ -33,6 +33,8 @@ enum class Field : std::uint8_t {
   EtherSAddr,   // ether saddr          value: mac
   FibDaddrType, // fib daddr type       value: number (RTN_LOCAL = 2)
   CtStatus,     // ct status            value: bits (IPS_*); matches when any of them is set
+  CtState,      // ct state             value: bits (NF_CT_STATE_BIT: established 2, related 4, new 8,
+                //                      invalid 1); matches when any of them is set
 };
 const char* field_name(Field f);
 
@@ -81,8 +83,23 @@ struct VerdictStatement {
   Verdict verdict;
   bool operator==(const VerdictStatement&) const = default;
 };
+// An x_tables match run by nf_tables' compat layer (the `match` expression): how iptables-nft
+// writes what has no native translation it can read back (-m conntrack, -m comment). `info` is
+// the kernel's struct for (name, rev), byte for byte: xt_compat.hpp builds and reads the ones
+// tether uses.
+struct XtMatch {
+  std::string name;
+  std::uint32_t rev = 0;
+  std::vector<std::uint8_t> info;
+  bool operator==(const XtMatch&) const = default;
+};
+// `counter`. Equal whatever it counted: the values are the kernel's, not the rule's.
+struct Counter {
+  bool operator==(const Counter&) const = default;
+};
 
-using Statement = std::variant<Match, SetMarkBits, VmapLookup, SetLookup, DnatMap, DnatTo, Masquerade, VerdictStatement>;
+using Statement =
+    std::variant<Match, SetMarkBits, VmapLookup, SetLookup, DnatMap, DnatTo, Masquerade, VerdictStatement, XtMatch, Counter>;
 
 // "ip saddr 10.0.0.0/24", "meta l4proto 6", "dnat to 10.0.0.5:80", ... (for messages and tests;
 // close to, not identical with, nft's own text).

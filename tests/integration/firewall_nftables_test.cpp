@@ -662,5 +662,303 @@ TEST_F(FirewallNftablesTest, MacspoofDropsFramesWithAnotherSourceMac) {
   EXPECT_EQ(ping(), 0) << "after DEL nothing filters";
 }
 
+
+// FORWARD accepts (forward_rules.hpp) in iptables-nft's filter tables and in our own table.
+class FirewallNftForwardTest : public FirewallNftablesTest {
+ protected:
+  std::string sh(const std::string& cmd, const TestNetns* ns = nullptr) {
+    std::string out;
+    EXPECT_EQ((ns ? *ns : host()).exec(cmd + " 2>&1", &out), 0) << cmd << "\n" << out;
+    return out;
+  }
+  // Docker's filter-table skeleton made with iptables-nft (as Docker 28 on Debian >= 10), with
+  // the FORWARD policy it sets, in both families.
+  void docker_setup(const TestNetns* ns = nullptr) {
+    for (const char* ipt : {"iptables-nft", "ip6tables-nft"}) {
+      const std::string i = ipt;
+      sh(i + " -N DOCKER-USER && " + i + " -N DOCKER-FORWARD && " + i + " -A DOCKER-USER -j RETURN && " + i +
+             " -A FORWARD -j DOCKER-USER && " + i + " -A FORWARD -j DOCKER-FORWARD && " + i + " -P FORWARD DROP",
+         ns);
+    }
+  }
+  static ForwardPlan fplan(const std::string& network, std::vector<const char*> subnets) {
+    ForwardPlan p{network, "tbr0", {}};
+    for (const char* s : subnets) p.subnets.push_back(*net::IpPrefix::parse(s));
+    return p;
+  }
+  // The "-A <chain> ..." lines of a save listing.
+  static std::vector<std::string> lines_of(const std::string& save, const std::string& chain) {
+    std::vector<std::string> out;
+    const std::string head = "-A " + chain + " ";
+    for (std::size_t at = 0; (at = save.find(head, at)) != std::string::npos; at += head.size())
+      if (at == 0 || save[at - 1] == '\n') out.push_back(save.substr(at, save.find('\n', at) - at));
+    return out;
+  }
+  std::string check_error(const ForwardPlan& p) {
+    std::string msg;
+    in_host([&] {
+      try {
+        fw_->check_forward(p);
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), kInternal);
+        msg = e.what();
+      }
+    });
+    return msg;
+  }
+  // Handles and everything else: a rewrite of anything shows as a new handle.
+  std::string listing_with_handles() { return nft("-a list ruleset"); }
+};
+
+TEST_F(FirewallNftForwardTest, DockerUserGetsTheJumpAndIptablesNftListsAndMatchesEveryRule) {
+  docker_setup();
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24", "10.80.16.0/20", "fd77::/64", "fd78::/60"});
+  in_host([&] { fw_->ensure_forward(p); });
+  const std::string comment = forward_rule_comment("net1");
+  for (const char* ipt : {"iptables-nft", "ip6tables-nft"}) {
+    const std::string save = sh(std::string(ipt) + "-save");
+    EXPECT_EQ(save.find("incompatible"), std::string::npos) << save;
+    EXPECT_EQ(save.find("Warning"), std::string::npos) << save;
+    const auto user = lines_of(save, "DOCKER-USER");
+    ASSERT_EQ(user.size(), 2u) << save;
+    EXPECT_EQ(user[0], "-A DOCKER-USER -m comment --comment \"tether:shared forward\" -j TETHER-FORWARD") << "first";
+    EXPECT_EQ(lines_of(save, "FORWARD"), (std::vector<std::string>{"-A FORWARD -j DOCKER-USER", "-A FORWARD -j DOCKER-FORWARD"}))
+        << "FORWARD untouched with DOCKER-USER there";
+    const bool v4 = std::string(ipt) == "iptables-nft";
+    const std::vector<std::string> subnets = v4 ? std::vector<std::string>{"10.77.0.0/24", "10.80.16.0/20"}
+                                                : std::vector<std::string>{"fd77::/64", "fd78::/60"};
+    std::vector<std::string> want;
+    for (const auto& s : subnets) {
+      want.push_back("-A TETHER-FORWARD -d " + s + " -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"" +
+                     comment + "\" -j ACCEPT");
+      want.push_back("-A TETHER-FORWARD -d " + s + " -m conntrack --ctstate DNAT -m comment --comment \"" + comment +
+                     "\" -j ACCEPT");
+      want.push_back("-A TETHER-FORWARD -s " + s + " -m comment --comment \"" + comment + "\" -j ACCEPT");
+    }
+    EXPECT_EQ(lines_of(save, "TETHER-FORWARD"), want) << save;
+    // -C builds the rule from the text the way iptables-nft writes it and compares it with ours.
+    for (const auto& line : lines_of(save, "TETHER-FORWARD")) sh(std::string(ipt) + " -C" + line.substr(2));
+    sh(std::string(ipt) + " -C" + user[0].substr(2));
+  }
+  in_host([&] { EXPECT_NO_THROW(fw_->check_forward(p)); });
+  EXPECT_NO_THROW(json::parse(nft("-j list ruleset")));
+  EXPECT_TRUE(tables().count("ip filter") && !tables().count("ip tether")) << "no table of ours for this";
+}
+
+TEST_F(FirewallNftForwardTest, BytecodeIsWhatIptablesNftWritesForTheSameLines) {
+  docker_setup();
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24", "10.80.16.0/20", "10.9.9.9/32", "fd77::/64", "fd78::/60"});
+  in_host([&] { fw_->ensure_forward(p); });
+  // The same lines through iptables-nft itself, in another netns.
+  TestNetns& ref = add_container("ref");
+  docker_setup(&ref);
+  for (const char* ipt : {"iptables-nft", "ip6tables-nft"}) {
+    const std::string save = sh(std::string(ipt) + "-save");
+    sh(std::string(ipt) + " -N TETHER-FORWARD", &ref);
+    for (const auto& line : lines_of(save, "TETHER-FORWARD")) sh(std::string(ipt) + " " + line, &ref);
+    sh(std::string(ipt) + " -I" + lines_of(save, "DOCKER-USER").at(0).substr(2), &ref);
+  }
+  // Rule handles differ (creation order): drop the "# handle N" suffixes and the rules' header
+  // lines' numbers; counters are zero on both sides.
+  auto normalize = [](std::string text) {
+    std::string out;
+    for (std::size_t at = 0; at < text.size();) {
+      std::size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(at, end - at);
+      if (line.rfind("ip", 0) == 0 && line.find(" filter ") != std::string::npos)
+        while (!line.empty() && line.find_last_of(' ') != std::string::npos &&
+               line.substr(line.find_last_of(' ') + 1).find_first_not_of("0123456789") == std::string::npos)
+          line.resize(line.find_last_of(' '));
+      out += line + "\n";
+      at = end + 1;
+    }
+    return out;
+  };
+  for (const char* family : {"ip", "ip6"}) {
+    for (const char* chain : {"TETHER-FORWARD", "DOCKER-USER"}) {
+      const std::string args = std::string("--debug=netlink list chain ") + family + " filter " + chain;
+      const std::string ours = normalize(nft(args));
+      EXPECT_EQ(ours, normalize(nft(args, &ref))) << family << " " << chain;
+      EXPECT_NE(ours.find("[ match name comment rev 0 ]"), std::string::npos) << ours;
+    }
+  }
+  // The conntrack blobs too (--debug=netlink does not print them): the JSON listing decodes them.
+  EXPECT_EQ(normalize(sh("iptables-nft-save | grep -v '^#'")), normalize(sh("iptables-nft-save | grep -v '^#'", &ref)));
+}
+
+TEST_F(FirewallNftForwardTest, WithoutDockerUserTheJumpGoesFirstInForward) {
+  sh("iptables-nft -A FORWARD -s 10.66.0.0/16 -j DROP && iptables-nft -P FORWARD DROP");
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24"});
+  in_host([&] { fw_->ensure_forward(p); });
+  const std::string save = sh("iptables-nft-save");
+  EXPECT_EQ(lines_of(save, "FORWARD"),
+            (std::vector<std::string>{"-A FORWARD -m comment --comment \"tether:shared forward\" -j TETHER-FORWARD",
+                                      "-A FORWARD -s 10.66.0.0/16 -j DROP"}))
+      << save;
+  EXPECT_EQ(lines_of(save, "TETHER-FORWARD").size(), 3u) << save;
+  EXPECT_FALSE(tables().count("ip6 filter")) << "no ip6 filter table was created";
+  in_host([&] { EXPECT_NO_THROW(fw_->check_forward(p)); });
+  in_host([&] { fw_->remove_forward("net1"); });
+  EXPECT_EQ(lines_of(sh("iptables-nft-save"), "FORWARD"), (std::vector<std::string>{"-A FORWARD -s 10.66.0.0/16 -j DROP"}));
+  EXPECT_EQ(sh("iptables-nft-save").find("TETHER"), std::string::npos);
+}
+
+TEST_F(FirewallNftForwardTest, ASecondEnsureWritesNothing) {
+  docker_setup();
+  in_host([&] { fw_->add(example()); });  // our table too
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24", "fd77::/64"});
+  in_host([&] { fw_->ensure_forward(p); });
+  const std::string before = listing_with_handles();
+  EXPECT_NE(before.find("chain TETHER-FORWARD"), std::string::npos) << before;
+  EXPECT_NE(before.find("chain forward"), std::string::npos) << before;
+  in_host([&] { fw_->ensure_forward(p); });
+  EXPECT_EQ(listing_with_handles(), before);
+  // A rule deleted by hand is put back, and nothing else is rewritten.
+  const std::string save = sh("iptables-nft-save");
+  const std::string line = lines_of(save, "TETHER-FORWARD").at(1);
+  sh("iptables-nft -D" + line.substr(2));
+  in_host([&] { fw_->ensure_forward(p); });
+  EXPECT_EQ(lines_of(sh("iptables-nft-save"), "TETHER-FORWARD").size(), 3u);
+  const std::string after = listing_with_handles();
+  // Lines of the first listing missing from the second: the deleted rule only (handles repeat
+  // across tables, so whole lines are compared).
+  std::size_t lost = 0;
+  std::istringstream lines(before);
+  for (std::string l; std::getline(lines, l);) lost += after.find(l + "\n") == std::string::npos;
+  EXPECT_EQ(lost, 1u) << before << "\n---\n" << after;
+}
+
+TEST_F(FirewallNftForwardTest, ANetworksRemovalLeavesTheOthersAndTheLastTakesChainAndJumps) {
+  docker_setup();
+  const ForwardPlan a = fplan("net1", {"10.77.0.0/24", "fd77::/64"});
+  const ForwardPlan b = fplan("net2", {"10.78.0.0/24"});
+  in_host([&] {
+    fw_->ensure_forward(a);
+    fw_->ensure_forward(b);
+  });
+  const std::string docker_before = sh("iptables-nft -S DOCKER-FORWARD && iptables-nft -S FORWARD");
+  in_host([&] { fw_->remove_forward("net1"); });
+  std::string save = sh("iptables-nft-save");
+  EXPECT_EQ(save.find(forward_rule_comment("net1")), std::string::npos) << save;
+  EXPECT_EQ(lines_of(save, "TETHER-FORWARD").size(), 3u) << save;
+  EXPECT_EQ(lines_of(save, "DOCKER-USER").size(), 2u) << "net2 keeps the jump";
+  EXPECT_EQ(sh("ip6tables-nft-save").find("TETHER"), std::string::npos) << "net1 was the last v6 network";
+  in_host([&] {
+    EXPECT_NO_THROW(fw_->check_forward(b));
+    EXPECT_THROW(fw_->check_forward(a), Error);
+  });
+  in_host([&] {
+    fw_->remove_forward("net2");
+    fw_->remove_forward("net2");  // nothing there: fine
+  });
+  save = sh("iptables-nft-save");
+  EXPECT_EQ(save.find("TETHER"), std::string::npos) << save;
+  EXPECT_EQ(lines_of(save, "DOCKER-USER"), (std::vector<std::string>{"-A DOCKER-USER -j RETURN"}));
+  EXPECT_EQ(sh("iptables-nft -S DOCKER-FORWARD && iptables-nft -S FORWARD"), docker_before);
+  EXPECT_NE(save.find(":FORWARD DROP"), std::string::npos);
+}
+
+TEST_F(FirewallNftForwardTest, NoFilterTableNoForwardChainNothingCreated) {
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24", "fd77::/64"});
+  in_host([&] {
+    fw_->ensure_forward(p);
+    EXPECT_NO_THROW(fw_->check_forward(p));
+    fw_->remove_forward("net1");
+  });
+  EXPECT_TRUE(tables().empty());
+  // A filter table without FORWARD (only INPUT used) drops no forwarded traffic: left alone.
+  sh("iptables-nft -A INPUT -s 10.1.0.0/16 -j ACCEPT");
+  const std::string before = listing_with_handles();
+  in_host([&] {
+    fw_->ensure_forward(p);
+    EXPECT_NO_THROW(fw_->check_forward(p));
+  });
+  EXPECT_EQ(listing_with_handles(), before);
+}
+
+const char* kOwnForwardChain = R"(table ip tether {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		ip daddr 10.77.0.0/24 ct state established,related accept comment "C"
+		ip daddr 10.77.0.0/24 ct status dnat accept comment "C"
+		ip saddr 10.77.0.0/24 accept comment "C"
+	}
+}
+)";
+
+TEST_F(FirewallNftForwardTest, OurForwardChainLivesWithOurTable) {
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24", "fd77::/64"});
+  const NatPlan nat = example();  // v4 only: no ip6 table of ours
+  in_host([&] { fw_->add(nat); });
+  in_host([&] { fw_->ensure_forward(p); });
+  EXPECT_EQ(nft("list chain ip tether forward"), replace_all(kOwnForwardChain, "\"C\"", "\"" + forward_rule_comment("net1") + "\""));
+  EXPECT_EQ(tables(), (std::set<std::string>{"ip tether"})) << "no ip6 table made for the accepts";
+  in_host([&] { EXPECT_NO_THROW(fw_->check_forward(p)); });
+  nft("flush chain ip tether forward");
+  const std::string msg = check_error(p);
+  EXPECT_NE(msg.find("rule in ip tether forward: ip saddr 10.77.0.0/24 accept"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("ct state established,related"), std::string::npos) << msg;
+  in_host([&] { fw_->ensure_forward(p); });
+  in_host([&] { EXPECT_NO_THROW(fw_->check_forward(p)); });
+  // The chain is ours: the last attachment's DEL takes the table with it.
+  in_host([&] { fw_->del(nat.key); });
+  EXPECT_TRUE(tables().empty());
+  in_host([&] { EXPECT_NO_THROW(fw_->check_forward(p)); });  // no table of ours: nothing belongs there
+  // remove_forward takes the network's rules and the chain, the table stays with its attachment.
+  in_host([&] {
+    fw_->add(nat);
+    fw_->ensure_forward(p);
+    fw_->remove_forward("net1");
+  });
+  EXPECT_EQ(nft("list table ip tether").find("chain forward"), std::string::npos);
+  in_host([&] { EXPECT_NO_THROW(fw_->check(nat)); });
+  in_host([&] { fw_->del(nat.key); });
+  EXPECT_TRUE(tables().empty());
+}
+
+TEST_F(FirewallNftForwardTest, ForeignRulesSurvive) {
+  docker_setup();
+  const NatPlan nat = example();
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24"});
+  in_host([&] {
+    fw_->add(nat);
+    fw_->ensure_forward(p);
+  });
+  sh("iptables-nft -A TETHER-FORWARD -s 10.99.0.0/24 -j ACCEPT");
+  nft("add rule ip tether forward ip saddr 10.99.0.1 accept");
+  in_host([&] { fw_->remove_forward("net1"); });
+  const std::string save = sh("iptables-nft-save");
+  EXPECT_EQ(lines_of(save, "TETHER-FORWARD"), (std::vector<std::string>{"-A TETHER-FORWARD -s 10.99.0.0/24 -j ACCEPT"}));
+  EXPECT_EQ(lines_of(save, "DOCKER-USER").size(), 2u) << "the chain is still in use: its jump stays";
+  EXPECT_EQ(save.find(forward_rule_comment("net1")), std::string::npos) << save;
+  std::string own = nft("list chain ip tether forward");
+  EXPECT_NE(own.find("ip saddr 10.99.0.1 accept"), std::string::npos) << own;
+  EXPECT_EQ(own.find("comment"), std::string::npos) << own;
+  // Someone else's rule in our forward chain keeps our table after the last attachment.
+  in_host([&] { fw_->del(nat.key); });
+  EXPECT_TRUE(tables().count("ip tether"));
+  EXPECT_NE(nft("list chain ip tether forward").find("ip saddr 10.99.0.1 accept"), std::string::npos);
+}
+
+TEST_F(FirewallNftForwardTest, CheckNamesWhatIsMissingInIpFilter) {
+  docker_setup();
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24"});
+  std::string msg = check_error(p);
+  EXPECT_NE(msg.find("chain ip filter TETHER-FORWARD"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("jump to TETHER-FORWARD in ip filter DOCKER-USER"), std::string::npos) << msg;
+  in_host([&] { fw_->ensure_forward(p); });
+  EXPECT_EQ(check_error(p), "");
+  sh("iptables-nft -D DOCKER-USER -m comment --comment 'tether:shared forward' -j TETHER-FORWARD");
+  msg = check_error(p);
+  EXPECT_NE(msg.find("jump to TETHER-FORWARD in ip filter DOCKER-USER"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("rule in"), std::string::npos) << msg;
+  in_host([&] { fw_->ensure_forward(p); });
+  const std::string dnat = lines_of(sh("iptables-nft-save"), "TETHER-FORWARD").at(1);
+  sh("iptables-nft -D" + dnat.substr(2));
+  msg = check_error(p);
+  EXPECT_NE(msg.find("rule in ip filter TETHER-FORWARD: " + dnat), std::string::npos) << msg << "\n" << dnat;
+}
+
 }  // namespace
 }  // namespace tether::firewall

@@ -178,7 +178,7 @@ TEST(NftCompile, RoundTripsThroughDecompile) {
 
 TEST(NftDecompile, RejectsWhatTetherDoesNotWrite) {
   auto e = compile(Family::Ip, {M(Field::L4Proto, 6u), Masquerade{}});
-  e.insert(e.begin(), Expr{});  // an unknown expression (e.g. a counter)
+  e.insert(e.begin(), Expr{});  // an unknown expression (e.g. a quota)
   EXPECT_FALSE(decompile(Family::Ip, e));
   auto cut = compile(Family::Ip, {M(Field::L4Proto, 6u)});
   cut.pop_back();  // a load without its cmp
