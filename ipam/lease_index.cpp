@@ -92,25 +92,6 @@ void apply(std::vector<net::IpAddress>& ips, char op, std::string_view ip_text) 
   if (op == '+') ips.push_back(*ip);
 }
 
-// A writer killed between creating a temp snapshot and renaming it leaves the temp file behind.
-// Such a crash also leaves the stamp stale (the session changed leases first), so the rebuild that
-// follows, under the store lock with no other writer alive, is where leftovers are swept.
-void sweep_temp_files(int dir_fd) {
-  const int copy = ::dup(dir_fd);  // closedir closes it, not the index's own fd
-  DIR* d = copy >= 0 ? ::fdopendir(copy) : nullptr;
-  if (d == nullptr) {
-    if (copy >= 0) ::close(copy);
-    return;  // best effort: a leftover costs a few bytes, not correctness
-  }
-  ::rewinddir(d);
-  std::vector<std::string> stale;
-  while (const dirent* e = ::readdir(d)) {
-    if (std::string_view(e->d_name).starts_with(sys::kTempPrefix)) stale.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  for (const auto& name : stale) ::unlinkat(dir_fd, name.c_str(), 0);
-}
-
 }  // namespace
 
 LeaseIndex::LeaseIndex(int net_dir_fd, std::string what)
@@ -146,7 +127,10 @@ const std::string& LeaseIndex::journal() {
 void LeaseIndex::rebuild(const std::vector<Lease>& leases) {
   open_dir();
   invalidate();
-  sweep_temp_files(fd_.get());
+  // A writer killed between creating a temp snapshot and renaming it leaves the temp file behind.
+  // Such a crash also leaves the stamp stale (the session changed leases first), so this rebuild,
+  // under the store lock with no other writer alive, is where leftovers are swept.
+  sys::remove_temp_files(fd_.get());
   std::string snap;
   for (const auto& l : leases) {
     if (l.owner) append_line(snap, 0, key_of(*l.owner), l.ip);

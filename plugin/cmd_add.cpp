@@ -175,11 +175,13 @@ class AddRun {
         state_.remove(attachment_key(req_));
         if (forward && !state_.network_has_attachments(plan_.network)) remove_network_forward(deps_, fwd);
       });
+      // NAT before the accepts: the nftables accepts go into our table, which the NAT creates.
+      if (firewall_) {
+        firewall_->add(nat);
+        undo_.push("remove NAT rules", [this] { firewall_->del(attachment_key(req_)); });
+      }
       if (forward) ensure_network_forward(deps_, fwd, first);
     }
-    if (!firewall_) return;
-    firewall_->add(nat);
-    undo_.push("remove NAT rules", [this] { firewall_->del(attachment_key(req_)); });
   }
 
   cni::Result build_result() {

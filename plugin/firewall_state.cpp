@@ -168,6 +168,9 @@ void StateDir::remove(const firewall::AttachmentKey& key) {
   const std::string dir = network_dir(key.network);
   const std::string file = dir + "/" + file_name(key);
   if (::unlink(file.c_str()) != 0 && errno != ENOENT) sys::throw_errno("remove firewall state '" + file + "'");
+  // Under the network lock every save holds: a temp file here is a killed ADD's.
+  if (sys::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)); fd)
+    sys::remove_temp_files(fd.get());
   if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
     log::warn("firewall state: cannot remove '" + dir + "': " + std::strerror(errno));
 }

@@ -1,7 +1,10 @@
 #include "lib/sys/atomic_file.hpp"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,6 +94,21 @@ std::optional<std::string> read_file_at(int dir_fd, const std::string& name, std
   }
   out.resize(got);
   return out;
+}
+
+void remove_temp_files(int dir_fd) {
+  const int copy = ::dup(dir_fd);  // closedir closes it, not the caller's fd
+  DIR* d = copy >= 0 ? ::fdopendir(copy) : nullptr;
+  if (d == nullptr) {
+    if (copy >= 0) ::close(copy);
+    return;
+  }
+  ::rewinddir(d);
+  std::vector<std::string> stale;
+  while (const dirent* e = ::readdir(d))
+    if (std::string_view(e->d_name).starts_with(kTempPrefix)) stale.emplace_back(e->d_name);
+  ::closedir(d);
+  for (const auto& name : stale) ::unlinkat(dir_fd, name.c_str(), 0);
 }
 
 }  // namespace tether::sys

@@ -31,4 +31,9 @@ std::optional<std::string> read_file_at(int dir_fd, const std::string& name, std
 // A temp name unique to this process: ".tether-tmp.<pid>.<counter>.<tag>".
 std::string temp_name(std::string_view tag);
 
+// Removes the temp files that writers killed before their rename left in the directory. Only
+// while holding the lock every writer of the directory holds (a live writer's file would go).
+// Best effort: a leftover costs a few bytes, not correctness.
+void remove_temp_files(int dir_fd);
+
 }  // namespace tether::sys

@@ -101,7 +101,7 @@ TEST_F(BridgeInProcessTest, AddThenDel) {
   cni::Result r = add("ok", ctr);
   ASSERT_EQ(r.ips.size(), 2u);
   EXPECT_EQ(r.interfaces.size(), 3u);
-  EXPECT_EQ(installed_, std::set<std::string>{"fnet/ok/eth0"});
+  EXPECT_EQ(installed_, (std::set<std::string>{"fnet/ok/eth0", "forward/fnet"})) << "NAT and the network's accepts";
   EXPECT_EQ(leases(), 2u);
   EXPECT_THAT(link_names(ctr), ::testing::UnorderedElementsAre("lo", "eth0"));
   del("ok", ctr);

@@ -3,8 +3,9 @@
 // the runtime for its own containers: after a killed or failed call it repeats DEL until one
 // succeeds, then ADDs again. After every successful ADD the store and the live containers' addresses
 // are read back: no address may be held by two live containers. At the end DEL (with and without
-// netns) + GC with an empty valid list must leave no veth, no bridge port, no lease, no TETHER- rule
-// and no store file other than the lock, the round-robin cursors and the index dir.
+// netns) + GC with an empty valid list must leave no veth, no bridge port, no lease, no firewall
+// object of ours (legacy rule or nftables table), no firewall state file and no store file other
+// than the lock, the round-robin cursors and the index dir. Runs once per firewall backend.
 // Seed: TETHER_SOAK_SEED (default: time); kills: TETHER_SOAK_KILLS (default 1000).
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -142,7 +144,7 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-class CrashSoakTest : public NetnsTest {
+class CrashSoakTest : public NetnsTest, public ::testing::WithParamInterface<const char*> {
  protected:
   void SetUp() override {
     NetnsTest::SetUp();
@@ -159,7 +161,7 @@ class CrashSoakTest : public NetnsTest {
   }
 
   json conf(int i, bool gc = false) const {
-    json c = nat_bridge_conf(kNet, kBridge, data_dir_, "10.79.0.0/28");
+    json c = nat_bridge_conf(kNet, kBridge, data_dir_, "10.79.0.0/28", GetParam());
     if (gc) {
       c["cni.dev/valid-attachments"] = json::array();
     } else {
@@ -282,11 +284,11 @@ class CrashSoakTest : public NetnsTest {
   std::atomic<bool> failed_{false};
 };
 
-TEST_F(CrashSoakTest, RandomKillsLeakNothingAndNeverDuplicateAnAddress) {
+TEST_P(CrashSoakTest, RandomKillsLeakNothingAndNeverDuplicateAnAddress) {
   const auto t0 = Clock::now();
   const unsigned seed = static_cast<unsigned>(env_long("TETHER_SOAK_SEED", static_cast<long>(::time(nullptr))));
   const long kill_target = env_long("TETHER_SOAK_KILLS", 1000);
-  std::cout << "[ soak ] seed " << seed << " (rerun with TETHER_SOAK_SEED=" << seed << "), kill target "
+  std::cout << "[ soak ] " << GetParam() << ": seed " << seed << " (rerun with TETHER_SOAK_SEED=" << seed << "), kill target "
             << kill_target << "\n";
 
   // Calibrate: one full ADD+DEL so the kill window spans a whole call, not just its exec.
@@ -357,18 +359,25 @@ TEST_F(CrashSoakTest, RandomKillsLeakNothingAndNeverDuplicateAnAddress) {
     }
   }
   int leaked_rules = 0;
-  for (const char* save : {"iptables-legacy-save", "ip6tables-legacy-save"}) {
-    ASSERT_EQ(host().exec(save, &out), 0) << out;
-    std::istringstream in(out);
-    for (std::string line; std::getline(in, line);)
-      if (line.find("TETHER") != std::string::npos) {
-        ADD_FAILURE() << save << ": leaked " << line;
-        ++leaked_rules;
-      }
+  for (const auto& line : tether_firewall(host())) {
+    ADD_FAILURE() << "leaked firewall object: " << line;
+    ++leaked_rules;
+  }
+  EXPECT_FALSE(has_nft_tables(host()));
+  // The state directory keeps its lock files (like the store's `lock`), nothing else.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data_dir_ + "/.state", ec)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_directory() && !name.ends_with(".lock")) {
+      ADD_FAILURE() << "firewall state left: " << e.path() << " = '" << read_text(e.path().string()) << "'";
+      ++leaked_files;
+    }
   }
   std::cout << "[ soak ] leaks: links " << leaked_links << ", store files " << leaked_files << ", rules "
             << leaked_rules << "; total " << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CrashSoakTest, ::testing::ValuesIn(kBackends), backend_test_name);
 
 }  // namespace
 }  // namespace tether::testing

@@ -10,6 +10,7 @@
 
 #include "lib/firewall/naming.hpp"
 #include "lib/util/error.hpp"
+#include "lib/sys/atomic_file.hpp"
 #include "plugin/firewall_state.hpp"
 
 namespace tether::plugin {
@@ -93,6 +94,21 @@ TEST_F(StateDirTest, SaveLoadRemove) {
   EXPECT_FALSE(fs::exists(dir_ + "/state/net2")) << "an emptied network directory goes too";
   d.remove(sample("c", "net2").nat.key);  // again: fine
   EXPECT_TRUE(d.lock_if_exists(sys::LockMode::kShared));
+}
+
+TEST_F(StateDirTest, RemoveTakesTheTempFilesOfKilledSaves) {
+  StateDir d(dir_);
+  d.save(sample("a"));
+  d.save(sample("b"));
+  // What a save killed between its temp file and the rename leaves.
+  const std::string leftover = dir_ + "/net1/" + sys::temp_name("x.json");
+  std::ofstream(leftover) << "{\"network\":";
+  EXPECT_EQ(d.load_network("net1").size(), 2u) << "a temp file is not a state";
+  d.remove(sample("a").nat.key);
+  EXPECT_FALSE(fs::exists(leftover));
+  EXPECT_EQ(d.load_network("net1").size(), 1u);
+  d.remove(sample("b").nat.key);
+  EXPECT_FALSE(fs::exists(dir_ + "/net1"));
 }
 
 TEST_F(StateDirTest, BadFilesAreSkippedNotTrusted) {
