@@ -2,23 +2,25 @@
 # tether vs the reference CNI plugins (Debian containernetworking-plugins in /usr/lib/cni), side by
 # side in one run, and the markdown tables of the README's Performance section.
 #
-#   sudo scripts/bench.sh                 # everything (~5 min on 2 vCPUs)
+#   sudo scripts/bench.sh                 # everything (~15 min on 2 vCPUs)
 #   sudo QUICK=1 scripts/bench.sh         # latency + compare only, R=20 (~1 min)
 #
 # What it does: builds Release (tether, tether-ipam), installs them into a temp dir (the layout a
 # node gets), creates ONE throwaway network namespace and runs everything inside it, so bridges,
-# veths, forwarding sysctls and nat rules never touch the host's namespace:
-#   1. cnibench, both sets interleaved: probe, execs (child processes), floor (exec cost, the same
+# veths, forwarding sysctls and firewall rules never touch the host's namespace. Three sets:
+# tether-nft (firewallBackend nftables), tether-ipt (iptables: libiptc, legacy x_tables) and ref
+# (the reference plugins, with iptables-legacy through a PATH shim for their processes only).
+#   1. cnibench, all sets interleaved: probe, execs (child processes), floor (exec cost, the same
 #      kernel work through `ip -batch`), latency (ipam, bridge, bridge-masq, bridge-masq-portmap),
-#      concurrency (C parallel full ADDs), compare (full chain, per-iteration A/B ratios)
-#   2. cnibench scale: N=1000 containers on one bridge for tether, REF_N for the reference (the
-#      reference's per-ADD cost grows with the nat table; N=1000 takes it ~15 minutes)
-#   3. tests/bench/verb_probe.py: STATUS/VERSION/CHECK latency, strace -c syscalls per verb
-#   4. tests/bench/bench_report.py: the tables (also saved as $OUT/report.md)
+#      concurrency (C parallel full ADDs); compare (tether-nft vs ref, per-iteration A/B ratios)
+#   2. cnibench scale: N=1000 containers on one bridge for each tether set, REF_N for the
+#      reference (its per-ADD cost grows with the nat table; N=1000 takes it ~15 minutes)
+#   3. tests/bench/verb_probe.py: STATUS/VERSION/CHECK latency, strace -c syscalls per verb and
+#      backend
+#   4. tests/bench/bench_report.py: the tables, with the first/last 100 ADD medians of each scale
+#      run (also saved as $OUT/report.md)
 # cnibench runs through tests/bench/cnibench_run.py, which makes its exec timing end at the child's
 # exit (stock CPython polls with 0.5-4 ms sleeps when a timeout is set; see that file).
-# The reference runs with iptables=legacy (a PATH shim for its processes only): tether writes
-# legacy x_tables through libiptc, so that is the like-for-like comparison.
 #
 # Knobs (environment): BUILD_DIR (build-bench), OUT (/tmp/tether-bench.<date>), R (30), N (1000),
 # REF_N (200), C (8,32,64), QUICK, CNIBENCH (path to cnibench.py), EXTRA_SETS (more --set specs,
