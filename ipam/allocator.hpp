@@ -32,7 +32,7 @@ class RangeIter {
 bool allocatable(const Range& r, const net::IpAddress& a);
 
 struct Allocation {
-  cni::IpConfig ip;  // address with the range's prefix length, gateway set
+  cni::IpConfig ip;    // address with the range's prefix length, gateway set
   bool fresh = false;  // false: an existing lease of this owner was returned
 };
 

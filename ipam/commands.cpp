@@ -44,11 +44,12 @@ void check_store_writable(const StoreLocation& loc) {
   std::string path = loc.data_dir + "/" + loc.network;
   while (::access(path.c_str(), F_OK) != 0) {
     const auto slash = path.find_last_of('/');
-    std::string parent = slash == std::string::npos ? std::string(".") : path.substr(0, std::max<std::size_t>(slash, 1));
+    std::string parent = slash == std::string::npos ? std::string(".")
+                                                    : path.substr(0, std::max<std::size_t>(slash, 1));
     if (parent == path) break;
     path = std::move(parent);
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
     throw Error("store path '" + path + "' is not a directory", cni::kNotAvailable);
   if (::access(path.c_str(), W_OK | X_OK) != 0)
@@ -86,8 +87,7 @@ void cmd_del(const cni::Request& req) {
   const Owner owner = owner_of(req);
   FileStore store(loc, FileStore::Open::kIfExists);
   util::ErrorList errors;
-  for (const auto& ip : held_by(store, owner))
-    errors.run("release " + ip.to_string(), [&] { store.release(ip); });
+  for (const auto& ip : held_by(store, owner)) errors.run("release " + ip.to_string(), [&] { store.release(ip); });
   errors.run("finish", [&] { store.finish(); });
   errors.throw_if_any();
 }
@@ -103,8 +103,9 @@ void cmd_check(const cni::Request& req) {
   for (std::size_t i = 0; i < plan.range_sets.size(); ++i) {
     bool found = false;
     for (const auto& ip : held) found = found || plan.range_sets[i].contains(ip);
-    if (!found) throw Error(who(owner) + " holds no lease in range set " + std::to_string(i) + " [" +
-                            plan.range_sets[i].to_string() + "] of network '" + plan.store.network + "'");
+    if (!found)
+      throw Error(who(owner) + " holds no lease in range set " + std::to_string(i) + " [" +
+                  plan.range_sets[i].to_string() + "] of network '" + plan.store.network + "'");
   }
   if (!req.conf.prev_result) return;
   std::set<net::IpAddress> in_prev;
@@ -132,9 +133,9 @@ void cmd_gc(const cni::Request& req) {
   FileStore store(loc, FileStore::Open::kIfExists);
   util::ErrorList errors;
   for (const auto& lease : store.list()) {
-    const bool keep = lease.owner && (lease.owner->ifname.empty() ? valid_ids.count(lease.owner->container_id) > 0
-                                                                  : valid.count({lease.owner->container_id,
-                                                                                 lease.owner->ifname}) > 0);
+    const bool keep = lease.owner &&
+                      (lease.owner->ifname.empty() ? valid_ids.count(lease.owner->container_id) > 0
+                                                   : valid.count({lease.owner->container_id, lease.owner->ifname}) > 0);
     if (keep) continue;
     log::info("GC: releasing " + lease.ip.to_string() +
               (lease.owner ? " of " + who(*lease.owner) : std::string(" (unreadable lease file)")));

@@ -34,16 +34,16 @@ void check_range_sets(const std::vector<RangeSet>& sets, const cni::Version& ver
         for (const auto& b : sets[j].ranges) {
           if (a.overlaps(b))
             cni::invalid_config("ipam.ranges", "range set " + std::to_string(i) + " (" + a.to_string() +
-                                                   ") overlaps range set " + std::to_string(j) + " (" +
-                                                   b.to_string() + ")");
+                                                   ") overlaps range set " + std::to_string(j) + " (" + b.to_string() +
+                                                   ")");
         }
       }
     }
   }
   // 0.1.0/0.2.0 results carry one ip4 and one ip6 only.
   if ((v4 > 1 || v6 > 1) && version < cni::kV030) {
-    cni::invalid_config("ipam.ranges", "cniVersion " + version.to_string() +
-                                           " allows at most one range set per address family");
+    cni::invalid_config("ipam.ranges",
+                        "cniVersion " + version.to_string() + " allows at most one range set per address family");
   }
 }
 
@@ -114,7 +114,8 @@ std::vector<std::optional<net::IpAddress>> assign_requested(const std::vector<Re
     for (std::size_t i = 0; i < sets.size() && idx == sets.size(); ++i) {
       if (sets[i].contains(req.ip)) idx = i;
     }
-    if (idx == sets.size()) cni::invalid_config(req.source, "requested IP " + req.ip.to_string() + " is in no range set");
+    if (idx == sets.size())
+      cni::invalid_config(req.source, "requested IP " + req.ip.to_string() + " is in no range set");
     if (sets[idx].range_for(req.ip)->gateway == req.ip)
       cni::invalid_config(req.source, "requested IP " + req.ip.to_string() + " is the gateway of its range");
     if (per_set[idx] && *per_set[idx] != req.ip) {

@@ -122,7 +122,7 @@ bool FileStore::reserve(const net::IpAddress& ip, const Owner& owner) {
       return true;
     }
     // An empty file can only be a create whose writer died before writing (writers hold the lock).
-    struct stat st{};
+    struct stat st {};
     if (attempt > 0 || ::fstatat(dir_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
         st.st_size != 0)
       return false;

@@ -77,7 +77,7 @@ class FileStore : public Store {
   std::optional<sys::FileLock> lock_;
   std::optional<LeaseIndex> index_;
   bool index_checked_ = false;
-  bool dirty_ = false;      // lease files changed since the index was checked
+  bool dirty_ = false;  // lease files changed since the index was checked
 };
 
 }  // namespace tether::ipam

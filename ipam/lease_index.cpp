@@ -50,7 +50,7 @@ std::string stamp_text(const timespec& t) {
 }
 
 timespec dir_mtime(int fd, const std::string& what) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) sys::throw_errno("stat '" + what + "'");
   return st.st_mtim;
 }
@@ -193,7 +193,7 @@ void LeaseIndex::seal() {
       sys::throw_errno("append '" + what_ + "/journal'");
     if (journal_) *journal_ += pending_;
     pending_.clear();
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd.get(), &st) == 0 && static_cast<std::size_t>(st.st_size) > kCompactBytes &&
         static_cast<std::size_t>(st.st_size) > snapshot().size())
       compact();

@@ -6,9 +6,7 @@
 
 namespace tether::ipam {
 
-bool Range::contains(const net::IpAddress& a) const {
-  return subnet.contains(a) && start <= a && a <= end;
-}
+bool Range::contains(const net::IpAddress& a) const { return subnet.contains(a) && start <= a && a <= end; }
 
 bool Range::overlaps(const Range& o) const {
   if (subnet.family() != o.subnet.family()) return false;
@@ -64,12 +62,15 @@ Range parse_range(const cni::json& obj, const std::string& path) {
 
   const net::IpAddress first_host = r.subnet.first().next();
   r.gateway = first_host;
-  if (auto gw = cni::get_string(obj, path, "gateway")) r.gateway = address_in(r.subnet, *gw, cni::key_path(path, "gateway"));
+  if (auto gw = cni::get_string(obj, path, "gateway"))
+    r.gateway = address_in(r.subnet, *gw, cni::key_path(path, "gateway"));
   r.start = first_host;
-  if (auto s = cni::get_string(obj, path, "rangeStart")) r.start = address_in(r.subnet, *s, cni::key_path(path, "rangeStart"));
+  if (auto s = cni::get_string(obj, path, "rangeStart"))
+    r.start = address_in(r.subnet, *s, cni::key_path(path, "rangeStart"));
   // host-local's default end: the last address, minus the broadcast for IPv4.
   r.end = r.subnet.family() == net::Family::V4 ? r.subnet.last().prev() : r.subnet.last();
-  if (auto e = cni::get_string(obj, path, "rangeEnd")) r.end = address_in(r.subnet, *e, cni::key_path(path, "rangeEnd"));
+  if (auto e = cni::get_string(obj, path, "rangeEnd"))
+    r.end = address_in(r.subnet, *e, cni::key_path(path, "rangeEnd"));
   if (r.end < r.start) {
     cni::invalid_config(cni::key_path(path, "rangeEnd"),
                         "value '" + r.end.to_string() + "' is before rangeStart '" + r.start.to_string() + "'");

@@ -16,10 +16,10 @@
 #include "lib/netns/netns.hpp"
 #include "lib/util/undo_stack.hpp"
 #include "plugin/container_setup.hpp"
-#include "plugin/host_setup.hpp"
-#include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
 #include "plugin/firewall_state.hpp"
+#include "plugin/host_setup.hpp"
+#include "plugin/ipam_client.hpp"
 #include "plugin/network_forward.hpp"
 #include "plugin/plugin.hpp"
 
@@ -32,11 +32,16 @@ using netlink::RtnlSocket;
 class AddRun {
  public:
   AddRun(const cni::Request& req, const Deps& deps)
-      : req_(req), deps_(deps), plan_(build_bridge_plan(req)), ipam_(plan_, req),
+      : req_(req),
+        deps_(deps),
+        plan_(build_bridge_plan(req)),
+        ipam_(plan_, req),
         backend_(plan_.needs_nat() ? backend_for(plan_) : firewall::Backend::Iptables),
-        firewall_(plan_.needs_nat() ? open_backend(deps, backend_) : nullptr), state_(plan_.state_dir),
+        firewall_(plan_.needs_nat() ? open_backend(deps, backend_) : nullptr),
+        state_(plan_.state_dir),
         ns_(netns::Netns::open(req.env.netns, "CNI_NETNS")),
-        host_(RtnlSocket::open()), ctr_(RtnlSocket::open_in(ns_)) {}
+        host_(RtnlSocket::open()),
+        ctr_(RtnlSocket::open_in(ns_)) {}
 
   cni::Result run() {
     setup_bridge();

@@ -3,13 +3,13 @@
 #include <algorithm>
 
 #include "lib/cni/error.hpp"
+#include "lib/net/mac.hpp"
 #include "lib/netlink/addr.hpp"
 #include "lib/netlink/link.hpp"
 #include "lib/netlink/route.hpp"
-#include "lib/net/mac.hpp"
 #include "lib/netns/netns.hpp"
-#include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
+#include "plugin/ipam_client.hpp"
 #include "plugin/network_forward.hpp"
 #include "plugin/plugin.hpp"
 

@@ -10,9 +10,9 @@
 #include "lib/netns/netns.hpp"
 #include "lib/util/error.hpp"
 #include "lib/util/error_list.hpp"
-#include "plugin/ipam_client.hpp"
 #include "plugin/firewall_plan.hpp"
 #include "plugin/firewall_state.hpp"
+#include "plugin/ipam_client.hpp"
 #include "plugin/network_forward.hpp"
 #include "plugin/plugin.hpp"
 
@@ -73,8 +73,7 @@ void cmd_del(const cni::Request& req, const Deps& deps) {
   bool container_link_deleted = false;
   if (!req.env.netns.empty())
     errors.run("delete container interface", [&] { container_link_deleted = delete_container_link(req); });
-  if (!container_link_deleted)
-    errors.run("delete host veth", [&] { delete_host_veth_from_prev_result(req, plan); });
+  if (!container_link_deleted) errors.run("delete host veth", [&] { delete_host_veth_from_prev_result(req, plan); });
   if (rules_gone)
     errors.run("IPAM DEL", [&] { ipam_del(plan, req); });
   else

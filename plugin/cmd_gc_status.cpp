@@ -2,8 +2,8 @@
 #include "lib/util/error_list.hpp"
 #include "plugin/firewall_plan.hpp"
 #include "plugin/firewall_state.hpp"
-#include "plugin/network_forward.hpp"
 #include "plugin/ipam_client.hpp"
+#include "plugin/network_forward.hpp"
 #include "plugin/plugin.hpp"
 
 namespace tether::plugin {

@@ -58,7 +58,8 @@ int run_command_line(int argc, const char* const* argv, const Deps& deps) {
       } else if (a == "--interval") {
         if (i + 1 == argc) return usage_error("firewall-reload: --interval needs a number of seconds");
         const auto n = util::parse_strict_decimal(argv[++i], 6);
-        if (!n || *n == 0) return usage_error("firewall-reload: --interval: '" + std::string(argv[i]) + "' is not 1-999999");
+        if (!n || *n == 0)
+          return usage_error("firewall-reload: --interval: '" + std::string(argv[i]) + "' is not 1-999999");
         opts.interval_s = static_cast<unsigned>(*n);
       } else if (a == "--state-dir") {
         if (i + 1 == argc) return usage_error("firewall-reload: --state-dir needs a directory");

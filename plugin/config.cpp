@@ -41,8 +41,7 @@ std::vector<netlink::VlanRange> parse_trunk(const json& raw) {
     if (id) out.push_back({id, id});
     if ((lo == 0) != (hi == 0)) invalid_config(path, "minID and maxID must be given together");
     if (lo) {
-      if (lo > hi)
-        invalid_config(path, "minID " + std::to_string(lo) + " is greater than maxID " + std::to_string(hi));
+      if (lo > hi) invalid_config(path, "minID " + std::to_string(lo) + " is greater than maxID " + std::to_string(hi));
       out.push_back({lo, hi});
     }
     if (!id && !lo) invalid_config(path, "value " + e.dump() + ": needs 'id' or 'minID'/'maxID'");
@@ -53,8 +52,9 @@ std::vector<netlink::VlanRange> parse_trunk(const json& raw) {
 void parse_bridge_keys(const json& raw, BridgePlan& p, bool refuse) {
   if (auto br = cni::get_string(raw, "", "bridge"); br && !br->empty()) {
     if (!cni::valid_ifname(*br))
-      invalid_config("bridge", "value '" + *br + "': not a valid interface name (1-15 characters, no '/', ':' "
-                                                "or whitespace)");
+      invalid_config("bridge", "value '" + *br +
+                                   "': not a valid interface name (1-15 characters, no '/', ':' "
+                                   "or whitespace)");
     p.bridge = *br;
   }
   p.is_default_gateway = flag(raw, "isDefaultGateway");
@@ -105,7 +105,8 @@ BackendChoice parse_backend(const json& raw) {
 void parse_ipam(const cni::NetConf& conf, BridgePlan& p, bool refuse) {
   if (!conf.ipam.is_object() || conf.ipam.empty()) return;  // `ipam: {}` = L2 only
   auto type = cni::get_string(conf.ipam, "ipam", "type");
-  if (!type || type->empty()) invalid_config("ipam.type", "missing: an ipam object needs a type (or use {} for L2 only)");
+  if (!type || type->empty())
+    invalid_config("ipam.type", "missing: an ipam object needs a type (or use {} for L2 only)");
   // The plugin as its own IPAM (a typo for tether-ipam) would delegate to itself for ever.
   if (*type == conf.type || *type == "tether") {
     if (refuse)

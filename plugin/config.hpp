@@ -34,8 +34,8 @@ struct BridgePlan {
   bool enable_dad = false;
   bool disable_container_interface = false;
   bool port_isolation = false;
-  std::string ipam_type;           // "" = L2 only (`ipam: {}` or absent)
-  std::optional<net::Mac> mac;  // container MAC (unicast)
+  std::string ipam_type;                        // "" = L2 only (`ipam: {}` or absent)
+  std::optional<net::Mac> mac;                  // container MAC (unicast)
   std::vector<cni::PortMapping> port_mappings;  // only with capabilities.portMappings
   BackendChoice firewall_backend = BackendChoice::Auto;
   std::string state_dir = kDefaultStateDir;  // `stateDir`: firewall state for `tether firewall-reload`

@@ -45,8 +45,7 @@ void wait_for_dad(netlink::RtnlSocket& ctr, const netlink::LinkInfo& link) {
   const netlink::DadOutcome dad = netlink::wait_ipv6_dad(ctr, link.index, kDadTimeout, kDadPoll);
   const std::string where = " on " + link.name + " in the container";
   switch (dad.kind) {
-    case netlink::DadOutcome::kSettled:
-      return;
+    case netlink::DadOutcome::kSettled: return;
     case netlink::DadOutcome::kFailed:
       throw Error("IPv6 duplicate address detection failed for " + dad.addr.prefix.to_string() + where +
                       ": another node on the link already uses this address",
@@ -75,8 +74,7 @@ void complete_gateways(cni::Result& res, const BridgePlan& plan) {
     auto gw = family_gateway(res, f);
     if (!gw) continue;
     bool has_default = false;
-    for (const auto& r : res.routes)
-      has_default = has_default || (r.dst.family() == f && r.dst.length() == 0 && r.gw);
+    for (const auto& r : res.routes) has_default = has_default || (r.dst.family() == f && r.dst.length() == 0 && r.gw);
     if (has_default) continue;
     cni::Route def;
     def.dst = net::IpPrefix(f == net::Family::V4 ? net::IpAddress() : *net::IpAddress::parse("::"), 0);
@@ -105,8 +103,7 @@ void configure_container(const netns::Netns& ns, netlink::RtnlSocket& ctr, const
   if (!plan.disable_container_interface) netlink::set_link_up(ctr, link.index);
   // DAD starts at link up (a down link never ends it). Waited for before the routes, as the
   // reference: a duplicate stops the ADD before anything more is set up.
-  if (plan.enable_dad && has_family(res, net::Family::V6) && !plan.disable_container_interface)
-    wait_for_dad(ctr, link);
+  if (plan.enable_dad && has_family(res, net::Family::V6) && !plan.disable_container_interface) wait_for_dad(ctr, link);
   // Routes need the link up (IPv4 refuses a gateway on a down device).
   for (const auto& r : res.routes) {
     netlink::RouteSpec spec;

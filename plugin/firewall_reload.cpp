@@ -1,16 +1,16 @@
 #include "plugin/firewall_reload.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <thread>
-#include <algorithm>
 #include <exception>
 #include <map>
+#include <thread>
 
 #include "lib/firewalld/client.hpp"
 #include "lib/log/log.hpp"
-#include "plugin/network_forward.hpp"
 #include "lib/util/error.hpp"
+#include "plugin/network_forward.hpp"
 
 namespace tether::plugin {
 namespace {
@@ -93,7 +93,12 @@ int firewall_reload(const ReloadOptions& opts, const Deps& deps) {
   };
   for (;;) {
     if (auto client = firewalld::Client::connect_if_running()) {
-      client->watch_reloads([&] { pass(); last = Clock::now(); }, periodic);
+      client->watch_reloads(
+          [&] {
+            pass();
+            last = Clock::now();
+          },
+          periodic);
       std::fprintf(stderr, "tether: firewall-reload --watch: firewalld's bus went away\n");
     } else if (opts.interval_s == 0) {
       std::fprintf(stderr, "tether: firewall-reload --watch: firewalld is not running and no --interval given: "

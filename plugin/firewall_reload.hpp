@@ -13,8 +13,8 @@ namespace tether::plugin {
 
 struct ReloadOptions {
   std::string state_dir;
-  bool watch = false;         // then stay running, reloading on each firewalld `Reloaded` signal
-  unsigned interval_s = 0;    // with watch: also every this many seconds (0: only on signals)
+  bool watch = false;       // then stay running, reloading on each firewalld `Reloaded` signal
+  unsigned interval_s = 0;  // with watch: also every this many seconds (0: only on signals)
 };
 
 struct ReloadSummary {

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "lib/cni/env.hpp"
@@ -85,7 +85,8 @@ void for_each_entry(const std::string& dir, Fn&& fn) {
 }
 
 void make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) sys::throw_errno("create firewall state directory '" + path + "'");
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+    sys::throw_errno("create firewall state directory '" + path + "'");
 }
 
 }  // namespace
@@ -96,7 +97,8 @@ bool AttachmentState::operator==(const AttachmentState& o) const {
   };
   return same_key(nat.key, o.nat.key) && nat.ip_masq == o.nat.ip_masq && nat.container_ips == o.nat.container_ips &&
          nat.port_mappings == o.nat.port_mappings && nat.host_ifname == o.nat.host_ifname &&
-         nat.spoof_check_mac == o.nat.spoof_check_mac && backend == o.backend && bridge == o.bridge && forward == o.forward;
+         nat.spoof_check_mac == o.nat.spoof_check_mac && backend == o.backend && bridge == o.bridge &&
+         forward == o.forward;
 }
 
 std::string to_json(const AttachmentState& s) {
@@ -104,14 +106,20 @@ std::string to_json(const AttachmentState& s) {
   for (const auto& ip : s.nat.container_ips) ips.push_back(ip.to_string());
   json mappings = json::array();
   for (const auto& m : s.nat.port_mappings) {
-    json pm = {{"hostPort", m.host_port}, {"containerPort", m.container_port}, {"protocol", net::l4proto_name(m.protocol)}};
+    json pm = {{"hostPort", m.host_port},
+               {"containerPort", m.container_port},
+               {"protocol", net::l4proto_name(m.protocol)}};
     if (m.host_ip) pm["hostIP"] = m.host_ip->to_string();
     mappings.push_back(std::move(pm));
   }
-  json j = {{"network", s.nat.key.network},     {"containerID", s.nat.key.container_id},
-            {"ifname", s.nat.key.ifname},       {"backend", firewall::backend_name(s.backend)},
-            {"bridge", s.bridge},               {"forward", s.forward},
-            {"ipMasq", s.nat.ip_masq},          {"ips", std::move(ips)},
+  json j = {{"network", s.nat.key.network},
+            {"containerID", s.nat.key.container_id},
+            {"ifname", s.nat.key.ifname},
+            {"backend", firewall::backend_name(s.backend)},
+            {"bridge", s.bridge},
+            {"forward", s.forward},
+            {"ipMasq", s.nat.ip_masq},
+            {"ips", std::move(ips)},
             {"portMappings", std::move(mappings)}};
   if (s.nat.spoof_check_mac) {
     j["hostIfname"] = s.nat.host_ifname;

@@ -45,8 +45,7 @@ void enable_forwarding(netlink::RtnlSocket& host, const cni::Result& res) {
   for (const auto& ip : res.ips) (ip.address.address().is_v4() ? v4 : v6) = true;
   // Read through netlink (cheap with many netns); the rare write has no netlink form.
   if (v4 && !netlink::forwarding_enabled(host, net::Family::V4)) sys::write_sysctl("net/ipv4/ip_forward", "1");
-  if (v6 && !netlink::forwarding_enabled(host, net::Family::V6))
-    sys::write_sysctl("net/ipv6/conf/all/forwarding", "1");
+  if (v6 && !netlink::forwarding_enabled(host, net::Family::V6)) sys::write_sysctl("net/ipv6/conf/all/forwarding", "1");
 }
 
 void disable_accept_ra(const std::string& ifname) {

@@ -27,7 +27,8 @@ void ensure_network_forward(const Deps& deps, const firewall::ForwardPlan& plan,
 
 void remove_network_forward(const Deps& deps, const firewall::ForwardPlan& plan) {
   util::ErrorList errors;
-  for_each_backend(deps, "remove forward rules", errors, [&](firewall::Firewall& fw) { fw.remove_forward(plan.network); });
+  for_each_backend(deps, "remove forward rules", errors,
+                   [&](firewall::Firewall& fw) { fw.remove_forward(plan.network); });
   if (deps.trusted_zone)
     errors.run("firewalld", [&] {
       if (auto zone = deps.trusted_zone())

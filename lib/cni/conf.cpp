@@ -30,9 +30,12 @@ std::size_t nesting_depth(std::string_view text) {
   bool in_string = false, escaped = false;
   for (const char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -212,10 +215,9 @@ NetConf parse_netconf(std::string_view text) {
   auto name = get_string(j, "", "name");
   if (!name || name->empty()) invalid_config("name", "missing network name");
   if (name->size() > kMaxNameLength)
-    invalid_config("name", "value " + abbreviate(*name) + ": longer than " + std::to_string(kMaxNameLength) +
-                               " characters");
-  if (!valid_name(*name))
-    invalid_config("name", "value '" + *name + "': must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$");
+    invalid_config("name",
+                   "value " + abbreviate(*name) + ": longer than " + std::to_string(kMaxNameLength) + " characters");
+  if (!valid_name(*name)) invalid_config("name", "value '" + *name + "': must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$");
   c.name = *name;
   c.type = get_string(j, "", "type").value_or("");
   if (c.type.find_first_of("/\\") != std::string::npos)

@@ -33,7 +33,7 @@ bool is_executable_file(const std::string& path) {
 // The child's environment: ours, with the CNI_* variables taken from the request (so an injected
 // environment in tests and the real one behave the same) and CNI_COMMAND replaced.
 std::vector<std::string> child_env(Command cmd, const Env& env) {
-  static constexpr std::string_view kCniVars[] = {"CNI_COMMAND=", "CNI_CONTAINERID=", "CNI_NETNS=", "CNI_IFNAME=",
+  static constexpr std::string_view kCniVars[] = {"CNI_COMMAND=", "CNI_CONTAINERID=", "CNI_NETNS=",       "CNI_IFNAME=",
                                                   "CNI_ARGS=",    "CNI_PATH=",        "TETHER_DELEGATED="};
   std::vector<std::string> out;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -190,8 +190,7 @@ std::string find_plugin(const std::string& type, const std::string& cni_path) {
   if (type.empty()) invalid_config("ipam.type", "missing plugin type");
   if (type.find_first_of("/\\") != std::string::npos || type == "." || type == "..")
     invalid_config("ipam.type", "value '" + type + "': must be a plain file name");
-  if (cni_path.empty())
-    fail(kInvalidEnv, "cannot find plugin '" + type + "': CNI_PATH is empty or unset");
+  if (cni_path.empty()) fail(kInvalidEnv, "cannot find plugin '" + type + "': CNI_PATH is empty or unset");
   std::size_t pos = 0;
   while (pos <= cni_path.size()) {
     auto end = cni_path.find(':', pos);
@@ -208,8 +207,7 @@ std::string find_plugin(const std::string& type, const std::string& cni_path) {
 Result delegate_add(const std::string& type, const Request& req) {
   ChildOutput c = delegate(Command::Add, type, req);
   json j = json::parse(c.out, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object())
-    fail(kInternal, "plugin '" + type + "' ADD printed no result JSON: '" + trimmed(c.out) + "'");
+  if (!j.is_object()) fail(kInternal, "plugin '" + type + "' ADD printed no result JSON: '" + trimmed(c.out) + "'");
   return result_from_json(j, req.conf.version, "result of plugin '" + type + "'");
 }
 

@@ -12,9 +12,8 @@ struct CommandName {
   Command command;
   const char* name;
 };
-constexpr CommandName kCommands[] = {{Command::Add, "ADD"},         {Command::Del, "DEL"},
-                                     {Command::Check, "CHECK"},     {Command::Version, "VERSION"},
-                                     {Command::Gc, "GC"},           {Command::Status, "STATUS"}};
+constexpr CommandName kCommands[] = {{Command::Add, "ADD"},         {Command::Del, "DEL"}, {Command::Check, "CHECK"},
+                                     {Command::Version, "VERSION"}, {Command::Gc, "GC"},   {Command::Status, "STATUS"}};
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
@@ -59,8 +58,7 @@ std::string abbreviate(std::string_view s) {
 bool valid_ifname(std::string_view s) {
   if (s.empty() || s.size() > 15 || s == "." || s == "..") return false;
   for (char c : s) {
-    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
-      return false;
+    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') return false;
   }
   return true;
 }

@@ -42,9 +42,7 @@ const json* member(const json& obj, const std::string& key) {
 
 }  // namespace
 
-std::string key_path(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
+std::string key_path(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 
 std::optional<std::string> get_string(const json& obj, const std::string& path, const std::string& key) {
   const json* v = member(obj, key);
@@ -60,8 +58,8 @@ std::optional<bool> get_bool(const json& obj, const std::string& path, const std
   return v->get<bool>();
 }
 
-std::optional<std::int64_t> get_int(const json& obj, const std::string& path, const std::string& key,
-                                    std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> get_int(const json& obj, const std::string& path, const std::string& key, std::int64_t min,
+                                    std::int64_t max) {
   const json* v = member(obj, key);
   if (v == nullptr) return std::nullopt;
   const std::string name = key_path(path, key);
@@ -71,8 +69,8 @@ std::optional<std::int64_t> get_int(const json& obj, const std::string& path, co
   } else if (v->is_number_unsigned()) {
     const auto u = v->get<std::uint64_t>();
     if (u > static_cast<std::uint64_t>(max)) {
-      invalid_config(name, "value " + show(*v) + ": must be between " + std::to_string(min) + " and " +
-                               std::to_string(max));
+      invalid_config(name,
+                     "value " + show(*v) + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
     }
     out = static_cast<std::int64_t>(u);
   } else if (v->is_number_float()) {
@@ -85,8 +83,8 @@ std::optional<std::int64_t> get_int(const json& obj, const std::string& path, co
     wrong_type(name, "an integer", *v);
   }
   if (out < min || out > max) {
-    invalid_config(name, "value " + show(*v) + ": must be between " + std::to_string(min) + " and " +
-                             std::to_string(max));
+    invalid_config(name,
+                   "value " + show(*v) + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return out;
 }

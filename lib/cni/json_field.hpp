@@ -16,8 +16,8 @@ std::string key_path(const std::string& path, const std::string& key);
 std::optional<std::string> get_string(const json& obj, const std::string& path, const std::string& key);
 std::optional<bool> get_bool(const json& obj, const std::string& path, const std::string& key);
 // Integers must be whole numbers within [min, max].
-std::optional<std::int64_t> get_int(const json& obj, const std::string& path, const std::string& key,
-                                    std::int64_t min, std::int64_t max);
+std::optional<std::int64_t> get_int(const json& obj, const std::string& path, const std::string& key, std::int64_t min,
+                                    std::int64_t max);
 std::optional<std::vector<std::string>> get_string_list(const json& obj, const std::string& path,
                                                         const std::string& key);
 // Returns a pointer into obj (nullptr when absent); type-checks object/array.

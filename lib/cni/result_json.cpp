@@ -112,7 +112,8 @@ Route route_from_json(const json& o, const std::string& path) {
   r.dst = parse_prefix_field(require_string(o, path, "dst"), key_path(path, "dst"));
   if (auto gw = get_string(o, path, "gw"); gw && !gw->empty()) {
     r.gw = parse_ip_field(*gw, key_path(path, "gw"));
-    if (r.gw->family() != r.dst.family()) invalid_config(key_path(path, "gw"), "value '" + *gw + "': family differs from dst");
+    if (r.gw->family() != r.dst.family())
+      invalid_config(key_path(path, "gw"), "value '" + *gw + "': family differs from dst");
   }
   // Versions before 1.1 never defined these fields; libcni carries them anyway, so read them everywhere.
   r.mtu = get_opt_int(o, path, "mtu", 0, 0x7fffffff);
@@ -186,7 +187,8 @@ Result from_json_legacy(const json& j, const std::string& root) {
     IpConfig ip;
     ip.address = parse_prefix_field(require_string(*o, p, "ip"), key_path(p, "ip"));
     const net::Family want = fam_key[2] == '4' ? net::Family::V4 : net::Family::V6;
-    if (ip.address.family() != want) invalid_config(key_path(p, "ip"), "value '" + ip.address.to_string() + "': wrong family");
+    if (ip.address.family() != want)
+      invalid_config(key_path(p, "ip"), "value '" + ip.address.to_string() + "': wrong family");
     if (auto gw = get_string(*o, p, "gateway"); gw && !gw->empty()) {
       ip.gateway = parse_ip_field(*gw, key_path(p, "gateway"));
       if (ip.gateway->family() != want) invalid_config(key_path(p, "gateway"), "value '" + *gw + "': wrong family");

@@ -47,8 +47,8 @@ void check_version_gates(Command cmd, const NetConf& conf) {
   if (cmd == Command::Check && conf.version < kV040)
     fail(kIncompatibleVersion, "config version does not allow CHECK (cniVersion " + v + ", needs 0.4.0 or later)");
   if ((cmd == Command::Gc || cmd == Command::Status) && conf.version < kV110)
-    fail(kIncompatibleVersion, std::string("config version does not allow ") + command_name(cmd) + " (cniVersion " +
-                                   v + ", needs 1.1.0 or later)");
+    fail(kIncompatibleVersion, std::string("config version does not allow ") + command_name(cmd) + " (cniVersion " + v +
+                                   ", needs 1.1.0 or later)");
 }
 
 void configure_logging(const Request& req) {
@@ -56,7 +56,8 @@ void configure_logging(const Request& req) {
   if (!req.conf.log_level.empty()) log::parse_level(req.conf.log_level, level);
   if (!req.conf.log_file.empty() || level != log::Level::Warning) log::configure(level, req.conf.log_file);
   std::string ctx = command_name(req.env.command);
-  if (!req.env.container_id.empty() || !req.env.ifname.empty()) ctx += " " + req.env.container_id + "/" + req.env.ifname;
+  if (!req.env.container_id.empty() || !req.env.ifname.empty())
+    ctx += " " + req.env.container_id + "/" + req.env.ifname;
   log::set_context(std::move(ctx));
 }
 
@@ -87,8 +88,7 @@ void dispatch(const PluginFuncs& funcs, const Request& req, std::ostream& out) {
     case Command::Status:
       if (funcs.status) funcs.status(req);
       return;
-    case Command::Version:
-      return;
+    case Command::Version: return;
   }
 }
 

@@ -19,11 +19,11 @@ using json = nlohmann::json;
 
 struct Interface {
   std::string name;
-  std::string mac;                  // "" = absent
+  std::string mac;                   // "" = absent
   std::optional<std::uint32_t> mtu;  // 1.1
-  std::string sandbox;              // netns path for container interfaces
-  std::string socket_path;          // 1.1
-  std::string pci_id;               // 1.1
+  std::string sandbox;               // netns path for container interfaces
+  std::string socket_path;           // 1.1
+  std::string pci_id;                // 1.1
   bool operator==(const Interface&) const = default;
 };
 
@@ -73,7 +73,7 @@ struct NetConf {
   Version version;               // parsed; 0.1.0 when absent
   std::string name;
   std::string type;
-  json raw = json::object();  // the whole stdin object, unknown keys included
+  json raw = json::object();   // the whole stdin object, unknown keys included
   json ipam = json::object();  // the `ipam` object ({} when absent)
   Dns dns;
   bool ip_masq = false;

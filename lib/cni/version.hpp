@@ -17,8 +17,8 @@ struct Version {
   auto operator<=>(const Version&) const = default;
 };
 
-inline constexpr Version kV010{0, 1, 0}, kV020{0, 2, 0}, kV030{0, 3, 0}, kV031{0, 3, 1}, kV040{0, 4, 0},
-    kV100{1, 0, 0}, kV110{1, 1, 0};
+inline constexpr Version kV010{0, 1, 0}, kV020{0, 2, 0}, kV030{0, 3, 0}, kV031{0, 3, 1}, kV040{0, 4, 0}, kV100{1, 0, 0},
+    kV110{1, 1, 0};
 inline constexpr Version kCurrentVersion = kV110;
 const std::vector<std::string>& supported_version_strings();  // in ascending order
 

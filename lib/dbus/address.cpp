@@ -50,7 +50,7 @@ std::optional<std::string> unix_path_of(std::string_view entry) {
       if (!path || path->empty()) return std::nullopt;
     } else if (key == "abstract" || key == "dir" || key == "tmpdir" || key == "runtime") {
       return std::nullopt;  // not a filesystem path we can stat
-    }  // guid= and unknown keys do not change where the socket is
+    }                       // guid= and unknown keys do not change where the socket is
   }
   return path;
 }

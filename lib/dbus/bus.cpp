@@ -103,7 +103,8 @@ std::optional<Bus> Bus::connect_system(std::chrono::milliseconds call_timeout) {
 Message Bus::new_call(const Destination& to, const char* member) {
   sd_bus_message* raw = nullptr;
   const std::string name = to.interface + "." + member;
-  const int rc = sd_bus_message_new_method_call(bus_, &raw, to.service.c_str(), to.path.c_str(), to.interface.c_str(), member);
+  const int rc = sd_bus_message_new_method_call(bus_, &raw, to.service.c_str(), to.path.c_str(), to.interface.c_str(),
+                                                member);
   if (rc < 0) throw Error("D-Bus: create call " + name + " to " + to.service + ": " + std::strerror(-rc));
   Message m(raw, name);
   if (const int r = sd_bus_message_set_auto_start(raw, 0); r < 0) m.fail("clear auto-start on", r);
@@ -131,9 +132,7 @@ Message Bus::call(const Destination& to, const char* member, std::initializer_li
   return call(m);
 }
 
-bool Bus::name_has_owner(const std::string& name) {
-  return call(kDriver, "NameHasOwner", {name}).read_bool();
-}
+bool Bus::name_has_owner(const std::string& name) { return call(kDriver, "NameHasOwner", {name}).read_bool(); }
 
 std::optional<std::string> Bus::name_owner(const std::string& name) {
   try {
@@ -167,7 +166,8 @@ std::optional<Message> Bus::next_signal(std::chrono::milliseconds timeout) {
     int rc = sd_bus_process(bus_, nullptr);  // > 0: it did something; call again before waiting
     if (rc > 0) continue;
     if (rc == 0) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                              std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
       rc = sd_bus_wait(bus_, to_usec(left));
       if (rc >= 0 || rc == -EINTR) continue;

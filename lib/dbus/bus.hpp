@@ -25,7 +25,9 @@ namespace tether::dbus {
 class CallError : public Error {
  public:
   CallError(const std::string& call, std::string name, std::string message)
-      : Error("D-Bus call " + call + ": " + name + ": " + message), name_(std::move(name)), message_(std::move(message)) {}
+      : Error("D-Bus call " + call + ": " + name + ": " + message),
+        name_(std::move(name)),
+        message_(std::move(message)) {}
   const std::string& name() const noexcept { return name_; }
   const std::string& message() const noexcept { return message_; }
 

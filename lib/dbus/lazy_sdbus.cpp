@@ -25,7 +25,8 @@ TETHER_LAZY_FWD(g_systemd, int, sd_bus_call,
                 (sd_bus * bus, sd_bus_message* m, uint64_t usec, sd_bus_error* ret_error, sd_bus_message** reply),
                 (bus, m, usec, ret_error, reply))
 TETHER_LAZY_FWD(g_systemd, int, sd_bus_add_match,
-                (sd_bus * bus, sd_bus_slot** slot, const char* match, sd_bus_message_handler_t callback, void* userdata),
+                (sd_bus * bus, sd_bus_slot** slot, const char* match, sd_bus_message_handler_t callback,
+                 void* userdata),
                 (bus, slot, match, callback, userdata))
 TETHER_LAZY_FWD(g_systemd, int, sd_bus_process, (sd_bus * bus, sd_bus_message** r), (bus, r))
 TETHER_LAZY_FWD(g_systemd, int, sd_bus_wait, (sd_bus * bus, uint64_t timeout_usec), (bus, timeout_usec))
@@ -38,7 +39,8 @@ TETHER_LAZY_FWD(g_systemd, int, sd_bus_message_new_method_call,
 TETHER_LAZY_FWD(g_systemd, int, sd_bus_message_set_auto_start, (sd_bus_message * m, int b), (m, b))
 TETHER_LAZY_FWD(g_systemd, sd_bus_message*, sd_bus_message_ref, (sd_bus_message * m), (m))
 TETHER_LAZY_FWD(g_systemd, sd_bus_message*, sd_bus_message_unref, (sd_bus_message * m), (m))
-TETHER_LAZY_FWD(g_systemd, int, sd_bus_message_append_basic, (sd_bus_message * m, char type, const void* p), (m, type, p))
+TETHER_LAZY_FWD(g_systemd, int, sd_bus_message_append_basic, (sd_bus_message * m, char type, const void* p),
+                (m, type, p))
 TETHER_LAZY_FWD(g_systemd, int, sd_bus_message_read_basic, (sd_bus_message * m, char type, void* p), (m, type, p))
 TETHER_LAZY_FWD(g_systemd, int, sd_bus_message_enter_container, (sd_bus_message * m, char type, const char* contents),
                 (m, type, contents))
@@ -47,5 +49,5 @@ TETHER_LAZY_FWD(g_systemd, const char*, sd_bus_message_get_sender, (sd_bus_messa
 TETHER_LAZY_FWD(g_systemd, const char*, sd_bus_message_get_interface, (sd_bus_message * m), (m))
 TETHER_LAZY_FWD(g_systemd, const char*, sd_bus_message_get_member, (sd_bus_message * m), (m))
 TETHER_LAZY_FWD(g_systemd, const char*, sd_bus_message_get_path, (sd_bus_message * m), (m))
-TETHER_LAZY_FWD(g_systemd, int, sd_bus_message_is_signal, (sd_bus_message * m, const char* interface, const char* member),
-                (m, interface, member))
+TETHER_LAZY_FWD(g_systemd, int, sd_bus_message_is_signal,
+                (sd_bus_message * m, const char* interface, const char* member), (m, interface, member))

@@ -10,7 +10,10 @@
 namespace tether::dbus {
 
 Message::Message(Message&& o) noexcept
-    : m_(std::exchange(o.m_, nullptr)), name_(std::move(o.name_)), args_(std::move(o.args_)), suffix_(std::move(o.suffix_)),
+    : m_(std::exchange(o.m_, nullptr)),
+      name_(std::move(o.name_)),
+      args_(std::move(o.args_)),
+      suffix_(std::move(o.suffix_)),
       destination_(std::move(o.destination_)) {}
 
 Message& Message::operator=(Message&& o) noexcept {

@@ -51,9 +51,9 @@ class Message {
   void note_arg(const std::string& text) { args_ += (args_.empty() ? "" : ", ") + text; }
 
   sd_bus_message* m_ = nullptr;
-  std::string name_;    // interface.member
-  std::string args_;    // the appended arguments, as text
-  std::string suffix_;  // " reply", " signal"
+  std::string name_;         // interface.member
+  std::string args_;         // the appended arguments, as text
+  std::string suffix_;       // " reply", " signal"
   std::string destination_;  // of a method call: the service it goes to
 };
 

@@ -21,7 +21,9 @@ std::string fnv1a_hex(const std::string& data) {
   return out;
 }
 
-bool is_hex(std::string_view s) { return s.size() == kHashLen && s.find_first_not_of("0123456789abcdef") == std::string::npos; }
+bool is_hex(std::string_view s) {
+  return s.size() == kHashLen && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
 
 }  // namespace
 

@@ -45,12 +45,12 @@
 #include <optional>
 #include <set>
 
+#include "lib/firewall/naming.hpp"
 #include "lib/firewall/udp_flows.hpp"
 #include "lib/fw_iptables/forward_staging.hpp"
 #include "lib/fw_iptables/iptables_firewall.hpp"
 #include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/fw_iptables/nat_staging.hpp"
-#include "lib/firewall/naming.hpp"
 #include "lib/iptables/table_names.hpp"
 #include "lib/iptables/table_txn.hpp"
 #include "lib/iptables/xtables_lock.hpp"
@@ -209,7 +209,8 @@ void IptablesFirewall::check(const NatPlan& plan) {
     }
     TableTxn snapshot(fr.family, kTable);  // read-only: no lock needed
     auto want = [&](const std::string& chain, const iptables::RuleSpec& spec) {
-      if (!snapshot.contains(chain, iptables::build_entry(spec))) missing.push_back(iptables::to_save_line(chain, spec));
+      if (!snapshot.contains(chain, iptables::build_entry(spec)))
+        missing.push_back(iptables::to_save_line(chain, spec));
     };
     if (fr.hostports)
       for (const auto& j : hostports_jumps(fr.family)) want(j.from, j.spec);
@@ -246,7 +247,8 @@ void IptablesFirewall::ensure_forward(const ForwardPlan& plan) {
     if (!iptables::table_exists(f, kFilter) || forward_rules(plan, f).empty()) continue;
     if (missing_forward_rules(TableTxn(f, kFilter), plan, f).empty()) continue;
     XtablesLock lock = XtablesLock::acquire();
-    run_txn(f, [&](TableTxn& txn) { ensure_forward_rules(txn, plan, f); }, kFilter);
+    run_txn(
+        f, [&](TableTxn& txn) { ensure_forward_rules(txn, plan, f); }, kFilter);
   }
 }
 
@@ -254,7 +256,8 @@ void IptablesFirewall::remove_forward(const std::string& network) {
   for (auto f : kFamilies) {
     if (!iptables::table_exists(f, kFilter) || !TableTxn(f, kFilter).is_chain(kForwardChain)) continue;
     XtablesLock lock = XtablesLock::acquire();
-    run_txn(f, [&](TableTxn& txn) { remove_forward_rules(txn, network); }, kFilter);
+    run_txn(
+        f, [&](TableTxn& txn) { remove_forward_rules(txn, network); }, kFilter);
   }
 }
 

@@ -129,7 +129,8 @@ void remove_unused_skeleton(TableTxn& txn) {
     const char* chain;
     std::vector<std::string> from;
   };
-  for (const auto& s : {Shared{kHostportsChain, {"PREROUTING", "OUTPUT"}}, Shared{kPostroutingChain, {"POSTROUTING"}}}) {
+  for (const auto& s :
+       {Shared{kHostportsChain, {"PREROUTING", "OUTPUT"}}, Shared{kPostroutingChain, {"POSTROUTING"}}}) {
     if (!txn.is_chain(s.chain) || any_attachment_rule(txn, s.chain, any) || any_network_rule(txn, s.chain)) continue;
     for (const auto& from : s.from) remove_jumps(txn, from, s.chain);
     txn.flush_chain(s.chain);

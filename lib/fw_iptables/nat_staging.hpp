@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/firewall/naming.hpp"
+#include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/iptables/table_txn.hpp"
 
 namespace tether::firewall {

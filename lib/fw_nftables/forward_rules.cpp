@@ -55,16 +55,18 @@ std::vector<Rule> xt_forward_rules(const ForwardPlan& plan, Family f) {
     out.push_back(xt_rule(f, kXtForwardChain,
                           {address(Field::DAddr, s), xt::conntrack_state(xt::kCtRelated | xt::kCtEstablished), comment,
                            nftables::Counter{}, accept()}));
-    out.push_back(xt_rule(f, kXtForwardChain,
-                          {address(Field::DAddr, s), xt::conntrack_state(xt::kCtDnat), comment, nftables::Counter{}, accept()}));
+    out.push_back(
+        xt_rule(f, kXtForwardChain,
+                {address(Field::DAddr, s), xt::conntrack_state(xt::kCtDnat), comment, nftables::Counter{}, accept()}));
     out.push_back(xt_rule(f, kXtForwardChain, {address(Field::SAddr, s), comment, nftables::Counter{}, accept()}));
   }
   return out;
 }
 
 Rule xt_forward_jump(Family f, const std::string& from) {
-  Rule r = xt_rule(f, kFilterTable, {nftables::xt::comment(shared_comment("forward")), nftables::Counter{},
-                                     VerdictStatement{Verdict{Verdict::Kind::Jump, kXtForwardChain}}});
+  Rule r = xt_rule(f, kFilterTable,
+                   {nftables::xt::comment(shared_comment("forward")), nftables::Counter{},
+                    VerdictStatement{Verdict{Verdict::Kind::Jump, kXtForwardChain}}});
   r.chain = from;
   return r;
 }
@@ -108,7 +110,13 @@ std::string xt_rule_text(const Rule& r) {
 }
 
 nftables::Chain own_forward_chain(Family f) {
-  return nftables::Chain{f, kTable, kOwnForwardChain, {}, nftables::BaseChain{nftables::Hook::Forward, 0, "filter", true}, 0, 0};
+  return nftables::Chain{f,
+                         kTable,
+                         kOwnForwardChain,
+                         {},
+                         nftables::BaseChain{nftables::Hook::Forward, 0, "filter", true},
+                         0,
+                         0};
 }
 
 std::vector<Rule> own_forward_rules(const ForwardPlan& plan, Family f) {

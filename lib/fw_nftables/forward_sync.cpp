@@ -11,7 +11,8 @@ namespace {
 std::string where(Family f, const char* table) { return std::string(nftables::family_name(f)) + " " + table; }
 
 bool is_jump_to_ours(const nftables::RuleInfo& r) {
-  return r.verdict && (r.verdict->kind == nftables::Verdict::Kind::Jump || r.verdict->kind == nftables::Verdict::Kind::Goto) &&
+  return r.verdict &&
+         (r.verdict->kind == nftables::Verdict::Kind::Jump || r.verdict->kind == nftables::Verdict::Kind::Goto) &&
          r.verdict->chain == kXtForwardChain;
 }
 
@@ -65,9 +66,15 @@ void ForwardWrite::append_to(nftables::Batch& b) const {
 
 std::vector<std::string> ForwardWrite::describe() const {
   std::vector<std::string> out;
-  auto where_rule = [](const nftables::Rule& r) { return std::string(nftables::family_name(r.family)) + " " + r.table; };
-  if (chain) out.push_back("chain " + std::string(nftables::family_name(chain->family)) + " " + chain->table + " " + chain->name);
-  if (jump) out.push_back("jump to " + std::string(kXtForwardChain) + " in " + where_rule(*jump) + " " + jump->chain + ": " + xt_rule_text(*jump));
+  auto where_rule = [](const nftables::Rule& r) {
+    return std::string(nftables::family_name(r.family)) + " " + r.table;
+  };
+  if (chain)
+    out.push_back("chain " + std::string(nftables::family_name(chain->family)) + " " + chain->table + " " +
+                  chain->name);
+  if (jump)
+    out.push_back("jump to " + std::string(kXtForwardChain) + " in " + where_rule(*jump) + " " + jump->chain + ": " +
+                  xt_rule_text(*jump));
   for (const auto& r : rules)
     out.push_back("rule in " + where_rule(r) + " " + r.chain + ": " +
                   (r.xt_compat ? xt_rule_text(r) : nftables::to_string(r.statements, r.family == Family::Ip6)));

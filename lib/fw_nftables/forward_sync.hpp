@@ -24,10 +24,10 @@ struct RuleAt {
 // iptables-nft's `<family> filter` as far as the accepts are concerned.
 struct XtForwardState {
   Family family = Family::Ip;
-  bool table = false;         // `<family> filter` exists
-  bool forward_base = false;  // ... with a base chain FORWARD on the forward hook: where a drop lives
-  bool docker_user = false;   // DOCKER-USER exists (the jump's home)
-  std::optional<nftables::Chain> chain;  // TETHER-FORWARD
+  bool table = false;                     // `<family> filter` exists
+  bool forward_base = false;              // ... with a base chain FORWARD on the forward hook: where a drop lives
+  bool docker_user = false;               // DOCKER-USER exists (the jump's home)
+  std::optional<nftables::Chain> chain;   // TETHER-FORWARD
   std::vector<nftables::RuleInfo> rules;  // of TETHER-FORWARD
   std::vector<RuleAt> jumps;              // rules of FORWARD and DOCKER-USER jumping to TETHER-FORWARD
 };

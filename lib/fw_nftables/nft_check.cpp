@@ -13,14 +13,17 @@ namespace {
 std::string where(Family f) { return std::string(nftables::family_name(f)) + " " + kTable; }
 
 // Every expected rule of `chain` must be there (same statements).
-void check_rules(nftables::Socket& sock, Family f, const std::string& chain, const std::vector<nftables::Rule>& expected,
-                 std::vector<std::string>& missing) {
+void check_rules(nftables::Socket& sock, Family f, const std::string& chain,
+                 const std::vector<nftables::Rule>& expected, std::vector<std::string>& missing) {
   const auto have = nftables::list_rules(sock, f, kTable, chain);
   for (const auto& r : expected) {
     if (r.chain != chain) continue;
-    const bool found = std::any_of(have.begin(), have.end(),
-                                   [&](const nftables::RuleInfo& h) { return h.statements && *h.statements == r.statements; });
-    if (!found) missing.push_back("rule in " + where(f) + " " + chain + ": " + nftables::to_string(r.statements, f == Family::Ip6));
+    const bool found = std::any_of(have.begin(), have.end(), [&](const nftables::RuleInfo& h) {
+      return h.statements && *h.statements == r.statements;
+    });
+    if (!found)
+      missing.push_back("rule in " + where(f) + " " + chain + ": " +
+                        nftables::to_string(r.statements, f == Family::Ip6));
   }
 }
 
@@ -35,7 +38,8 @@ void check_element(nftables::Socket& sock, const nftables::Element& e, std::vect
   const bool shared = parse_network_rule_comment(e.comment) && parse_network_rule_comment(found->comment);
   if (!shared && found->comment != nftables::clamp_comment(e.comment)) {
     const auto tag = parse_attachment_comment(found->comment);
-    missing.push_back(what + " (it belongs to " + (tag ? std::string(tag->readable) : "'" + found->comment + "'") + ")");
+    missing.push_back(what + " (it belongs to " + (tag ? std::string(tag->readable) : "'" + found->comment + "'") +
+                      ")");
   }
 }
 

@@ -73,7 +73,8 @@ void pause_before_retry(int attempt) {
 }
 
 [[noreturn]] void throw_exhausted(const std::string& what) {
-  throw Error("nftables: " + what + ": the ruleset kept changing (" + std::to_string(kMaxAttempts) + " attempts); try again",
+  throw Error("nftables: " + what + ": the ruleset kept changing (" + std::to_string(kMaxAttempts) +
+                  " attempts); try again",
               kTryAgainLater);
 }
 
@@ -85,7 +86,9 @@ void flush_udp_conntrack(const UdpPorts& ports) noexcept {
 // DEL and GC run for every backend, also on kernels without nf_tables: nothing of ours can be
 // there then. A single request to the missing nf_tables subsystem is answered with EINVAL (a
 // batch with EOPNOTSUPP); our own requests are well-formed (the tests send them).
-bool no_nftables(const NftError& e) { return nftables::means_no_nftables(e.errno_value()) || e.errno_value() == EINVAL; }
+bool no_nftables(const NftError& e) {
+  return nftables::means_no_nftables(e.errno_value()) || e.errno_value() == EINVAL;
+}
 
 std::optional<Socket> open_if_available() {
   try {
@@ -114,7 +117,8 @@ bool failed_with(const BatchError& e, std::size_t index, std::initializer_list<i
 }
 
 bool only(const BatchError& e, int err) {
-  return std::all_of(e.failures().begin(), e.failures().end(), [&](const nftables::BatchFailure& f) { return f.err == err; });
+  return std::all_of(e.failures().begin(), e.failures().end(),
+                     [&](const nftables::BatchFailure& f) { return f.err == err; });
 }
 
 // "net=... id=... if=..." of the attachment (or "network net=...") holding the element `e`
@@ -196,7 +200,8 @@ void NftablesFirewallImpl::add(const NatPlan& plan) {
   flush_udp_conntrack(write(sock, plan.key, objects));
 }
 
-UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key, const std::vector<AttachmentObjects>& objects) {
+UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key,
+                                     const std::vector<AttachmentObjects>& objects) {
   const HashSet own = {attachment_hash(key)};
   auto uses = [&](Family f) {
     return std::any_of(objects.begin(), objects.end(), [&](const AttachmentObjects& o) { return o.family == f; });
@@ -323,7 +328,8 @@ void NftablesFirewallImpl::gc(const std::string& network, const std::vector<Atta
     for (Family f : kAllFamilies)
       for (const auto& e : nftables::list_elements(*sock, f, kTable, kAttachmentsSet)) {
         const auto tag = parse_attachment_comment(e.comment);
-        if (tag && tag->network_hash == net_hash && !keep.count(tag->attachment_hash)) stale.emplace(tag->attachment_hash);
+        if (tag && tag->network_hash == net_hash && !keep.count(tag->attachment_hash))
+          stale.emplace(tag->attachment_hash);
       }
   } catch (const NftError& e) {
     if (no_nftables(e)) return;

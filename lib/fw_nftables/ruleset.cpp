@@ -127,7 +127,8 @@ std::optional<AttachmentObjects> nat_objects(const NatPlan& plan, Family f, cons
   }
   if (plan.ip_masq)
     for (const auto& ip : ips)
-      out.elements.push_back(element(f, kMasqSet, KeyBuilder(false).address(ip.address()).bytes(), ip.address().to_string(), comment));
+      out.elements.push_back(
+          element(f, kMasqSet, KeyBuilder(false).address(ip.address()).bytes(), ip.address().to_string(), comment));
   // Hairpin (published ports) and ipMasq's exception (traffic within the subnet) both need it.
   if (published || plan.ip_masq)
     for (const auto& s : subnets) out.network_elements.push_back(subnet_element(f, s, plan.key.network));
@@ -162,7 +163,8 @@ Skeleton bridge_skeleton() {
   s.sets = {set(f, kSpoofcheckSet, {KeyType::IfName}), set(f, kAllowedSet, {KeyType::IfName, KeyType::EtherAddr}),
             set(f, kAttachmentsSet, {KeyType::IfName})};
   // Before anything else on the bridge (priority -300, nft's "dstnat" for bridges).
-  s.base_chains = {Chain{f, kTable, "prerouting", {}, nftables::BaseChain{nftables::Hook::Prerouting, -300, "filter", true}, 0}};
+  s.base_chains = {
+      Chain{f, kTable, "prerouting", {}, nftables::BaseChain{nftables::Hook::Prerouting, -300, "filter", true}, 0}};
   s.rules = {rule(f, "prerouting",
                   {nftables::SetLookup{{Field::IifName}, kSpoofcheckSet, false},
                    nftables::SetLookup{{Field::IifName, Field::EtherSAddr}, kAllowedSet, true},
@@ -196,21 +198,27 @@ Skeleton skeleton(Family f) {
   // forwarded traffic until v1.9.0). A hostIP mapping is more specific: looked up first.
   const Match local = match(Field::FibDaddrType, kRtnLocal);
   for (const char* chain : {"prerouting", "output"}) {
-    s.rules.push_back(rule(f, chain, {local, nftables::DnatMap{{Field::DAddr, Field::L4Proto, Field::ThDport}, kHostIpHostportsMap}}));
+    s.rules.push_back(
+        rule(f, chain,
+             {local, nftables::DnatMap{{Field::DAddr, Field::L4Proto, Field::ThDport}, kHostIpHostportsMap}}));
     s.rules.push_back(rule(f, chain, {local, nftables::DnatMap{{Field::L4Proto, Field::ThDport}, kHostportsMap}}));
   }
   if (v4)  // 127.0.0.1 DNAT'ed to a container (route_localnet): the source must become routable.
-    s.rules.push_back(rule(f, "postrouting", {match(Field::OifName, std::string("lo"), true),
-                                              match(Field::SAddr, *net::IpPrefix::parse("127.0.0.0/8")), nftables::Masquerade{}}));
-  s.rules.push_back(rule(f, "postrouting", {match(Field::CtStatus, kIpsDstNat),
-                                            nftables::SetLookup{{Field::SAddr, Field::DAddr}, kSubnetsSet, false},
-                                            nftables::Masquerade{}}));
+    s.rules.push_back(rule(f, "postrouting",
+                           {match(Field::OifName, std::string("lo"), true),
+                            match(Field::SAddr, *net::IpPrefix::parse("127.0.0.0/8")), nftables::Masquerade{}}));
+  s.rules.push_back(
+      rule(f, "postrouting",
+           {match(Field::CtStatus, kIpsDstNat), nftables::SetLookup{{Field::SAddr, Field::DAddr}, kSubnetsSet, false},
+            nftables::Masquerade{}}));
   s.rules.push_back(rule(f, "postrouting",
                          {match(Field::DAddr, *net::IpPrefix::parse(v4 ? "224.0.0.0/4" : "ff00::/8")),
                           nftables::VerdictStatement{nftables::Verdict{nftables::Verdict::Kind::Return, {}}}}));
-  s.rules.push_back(rule(f, "postrouting", {nftables::SetLookup{{Field::SAddr, Field::DAddr}, kSubnetsSet, false},
-                                            nftables::VerdictStatement{nftables::Verdict{nftables::Verdict::Kind::Return, {}}}}));
-  s.rules.push_back(rule(f, "postrouting", {nftables::SetLookup{{Field::SAddr}, kMasqSet, false}, nftables::Masquerade{}}));
+  s.rules.push_back(rule(f, "postrouting",
+                         {nftables::SetLookup{{Field::SAddr, Field::DAddr}, kSubnetsSet, false},
+                          nftables::VerdictStatement{nftables::Verdict{nftables::Verdict::Kind::Return, {}}}}));
+  s.rules.push_back(
+      rule(f, "postrouting", {nftables::SetLookup{{Field::SAddr}, kMasqSet, false}, nftables::Masquerade{}}));
   return s;
 }
 
@@ -227,7 +235,8 @@ std::size_t skeleton_objects(Family f) {
 
 Element index_element(Family f, const AttachmentKey& key) {
   const std::string name = attachment_hash(key).substr(0, kIndexKeyLen);
-  return element(f, kAttachmentsSet, KeyBuilder(false).ifname(name).bytes(), "\"" + name + "\"", attachment_comment(key));
+  return element(f, kAttachmentsSet, KeyBuilder(false).ifname(name).bytes(), "\"" + name + "\"",
+                 attachment_comment(key));
 }
 
 std::vector<AttachmentObjects> attachment_objects(const NatPlan& plan) {
@@ -257,7 +266,8 @@ std::optional<std::uint16_t> udp_host_port(Family f, const std::string& set, con
 std::string conflict_text(const std::string& set, const std::string& label) {
   if (set == kHostportsMap || set == kHostIpHostportsMap) return "host port " + label + " is already published";
   if (set == kMasqSet) return "container address " + label + " is already masqueraded";
-  if (set == kSubnetsSet) return "subnet " + label.substr(0, label.find(' ')) + " overlaps the subnet of another network";
+  if (set == kSubnetsSet)
+    return "subnet " + label.substr(0, label.find(' ')) + " overlaps the subnet of another network";
   if (set == kSpoofcheckSet || set == kAllowedSet) return "interface " + label + " is already MAC-checked";
   if (set == kAttachmentsSet) return "attachment index " + label + " is taken";
   return "element { " + label + " } of @" + set + " exists";

@@ -81,7 +81,7 @@ std::size_t skeleton_objects(Family family);
 
 struct AttachmentObjects {
   Family family = Family::Ip;
-  std::vector<nftables::Element> elements;  // the attachment's own; front(): its index element
+  std::vector<nftables::Element> elements;          // the attachment's own; front(): its index element
   std::vector<nftables::Element> network_elements;  // shared with the network's other attachments
   std::vector<std::uint16_t> udp_host_ports;
 };

@@ -22,12 +22,12 @@ using HashSet = std::set<std::string, std::less<>>;
 
 struct TableContents {
   Family family = Family::Ip;
-  std::optional<nftables::TableInfo> table;        // nullopt: no table (then nothing else)
-  std::vector<nftables::Element> owned;            // elements of the attachments asked for
-  std::vector<nftables::Element> network_elements; // every element with a network comment (few)
-  HashSet leaving;   // networks of the attachments asked for
-  HashSet staying;   // networks of every other attachment
-  std::size_t elements = 0;  // all elements of the table's sets
+  std::optional<nftables::TableInfo> table;         // nullopt: no table (then nothing else)
+  std::vector<nftables::Element> owned;             // elements of the attachments asked for
+  std::vector<nftables::Element> network_elements;  // every element with a network comment (few)
+  HashSet leaving;                                  // networks of the attachments asked for
+  HashSet staying;                                  // networks of every other attachment
+  std::size_t elements = 0;                         // all elements of the table's sets
   // The forward chain (forward_rules.hpp) is ours: it goes with the table. A rule in it without
   // a forward comment is someone else's and keeps the table, like a foreign element.
   bool forward_chain = false;

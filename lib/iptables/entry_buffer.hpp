@@ -19,9 +19,13 @@ class EntryBuffer {
   std::size_t size() const noexcept { return size_; }
 
   template <class T>
-  T* at(std::size_t offset) noexcept { return reinterpret_cast<T*>(data() + offset); }
+  T* at(std::size_t offset) noexcept {
+    return reinterpret_cast<T*>(data() + offset);
+  }
   template <class T>
-  const T* at(std::size_t offset) const noexcept { return reinterpret_cast<const T*>(data() + offset); }
+  const T* at(std::size_t offset) const noexcept {
+    return reinterpret_cast<const T*>(data() + offset);
+  }
 
   static EntryBuffer copy_of(const void* bytes, std::size_t size) {
     EntryBuffer b(size);

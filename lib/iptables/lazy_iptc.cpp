@@ -21,19 +21,20 @@ TETHER_LAZY_FWD(g_ip4tc, int, iptc_create_chain, (const xt_chainlabel c, struct 
 TETHER_LAZY_FWD(g_ip4tc, int, iptc_delete_chain, (const xt_chainlabel c, struct xtc_handle* h), (c, h))
 TETHER_LAZY_FWD(g_ip4tc, int, iptc_flush_entries, (const xt_chainlabel c, struct xtc_handle* h), (c, h))
 TETHER_LAZY_FWD(g_ip4tc, int, iptc_get_references, (unsigned int* r, const xt_chainlabel c, struct xtc_handle* h),
-           (r, c, h))
+                (r, c, h))
 TETHER_LAZY_FWD(g_ip4tc, const struct ipt_entry*, iptc_first_rule, (const char* c, struct xtc_handle* h), (c, h))
 TETHER_LAZY_FWD(g_ip4tc, const struct ipt_entry*, iptc_next_rule, (const struct ipt_entry* p, struct xtc_handle* h),
-           (p, h))
+                (p, h))
 TETHER_LAZY_FWD(g_ip4tc, const char*, iptc_get_target, (const struct ipt_entry* e, struct xtc_handle* h), (e, h))
 TETHER_LAZY_FWD(g_ip4tc, int, iptc_insert_entry,
-           (const xt_chainlabel c, const struct ipt_entry* e, unsigned int n, struct xtc_handle* h), (c, e, n, h))
-TETHER_LAZY_FWD(g_ip4tc, int, iptc_append_entry, (const xt_chainlabel c, const struct ipt_entry* e, struct xtc_handle* h),
-           (c, e, h))
+                (const xt_chainlabel c, const struct ipt_entry* e, unsigned int n, struct xtc_handle* h), (c, e, n, h))
+TETHER_LAZY_FWD(g_ip4tc, int, iptc_append_entry,
+                (const xt_chainlabel c, const struct ipt_entry* e, struct xtc_handle* h), (c, e, h))
 TETHER_LAZY_FWD(g_ip4tc, int, iptc_check_entry,
-           (const xt_chainlabel c, const struct ipt_entry* e, unsigned char* m, struct xtc_handle* h), (c, e, m, h))
+                (const xt_chainlabel c, const struct ipt_entry* e, unsigned char* m, struct xtc_handle* h),
+                (c, e, m, h))
 TETHER_LAZY_FWD(g_ip4tc, int, iptc_delete_num_entry, (const xt_chainlabel c, unsigned int n, struct xtc_handle* h),
-           (c, n, h))
+                (c, n, h))
 
 // libip6tc
 TETHER_LAZY_FWD(g_ip6tc, struct xtc_handle*, ip6tc_init, (const char* t), (t))
@@ -45,16 +46,17 @@ TETHER_LAZY_FWD(g_ip6tc, int, ip6tc_create_chain, (const xt_chainlabel c, struct
 TETHER_LAZY_FWD(g_ip6tc, int, ip6tc_delete_chain, (const xt_chainlabel c, struct xtc_handle* h), (c, h))
 TETHER_LAZY_FWD(g_ip6tc, int, ip6tc_flush_entries, (const xt_chainlabel c, struct xtc_handle* h), (c, h))
 TETHER_LAZY_FWD(g_ip6tc, int, ip6tc_get_references, (unsigned int* r, const xt_chainlabel c, struct xtc_handle* h),
-           (r, c, h))
+                (r, c, h))
 TETHER_LAZY_FWD(g_ip6tc, const struct ip6t_entry*, ip6tc_first_rule, (const char* c, struct xtc_handle* h), (c, h))
-TETHER_LAZY_FWD(g_ip6tc, const struct ip6t_entry*, ip6tc_next_rule,
-           (const struct ip6t_entry* p, struct xtc_handle* h), (p, h))
+TETHER_LAZY_FWD(g_ip6tc, const struct ip6t_entry*, ip6tc_next_rule, (const struct ip6t_entry* p, struct xtc_handle* h),
+                (p, h))
 TETHER_LAZY_FWD(g_ip6tc, const char*, ip6tc_get_target, (const struct ip6t_entry* e, struct xtc_handle* h), (e, h))
 TETHER_LAZY_FWD(g_ip6tc, int, ip6tc_insert_entry,
-           (const xt_chainlabel c, const struct ip6t_entry* e, unsigned int n, struct xtc_handle* h), (c, e, n, h))
+                (const xt_chainlabel c, const struct ip6t_entry* e, unsigned int n, struct xtc_handle* h), (c, e, n, h))
 TETHER_LAZY_FWD(g_ip6tc, int, ip6tc_append_entry,
-           (const xt_chainlabel c, const struct ip6t_entry* e, struct xtc_handle* h), (c, e, h))
+                (const xt_chainlabel c, const struct ip6t_entry* e, struct xtc_handle* h), (c, e, h))
 TETHER_LAZY_FWD(g_ip6tc, int, ip6tc_check_entry,
-           (const xt_chainlabel c, const struct ip6t_entry* e, unsigned char* m, struct xtc_handle* h), (c, e, m, h))
+                (const xt_chainlabel c, const struct ip6t_entry* e, unsigned char* m, struct xtc_handle* h),
+                (c, e, m, h))
 TETHER_LAZY_FWD(g_ip6tc, int, ip6tc_delete_num_entry, (const xt_chainlabel c, unsigned int n, struct xtc_handle* h),
-           (c, n, h))
+                (c, n, h))

@@ -48,7 +48,8 @@ Part make_part(const char* name, std::uint8_t revision, const T& payload) {
 std::size_t part_size(const Part& p) { return XT_ALIGN(sizeof(xt_entry_match) + p.payload.size()); }
 
 void check_family(const RuleSpec& spec, const net::IpAddress& a, const char* what) {
-  if (a.family() != spec.family) throw Error(std::string("rule: ") + what + " " + a.to_string() + " is not of the rule's family");
+  if (a.family() != spec.family)
+    throw Error(std::string("rule: ") + what + " " + a.to_string() + " is not of the rule's family");
 }
 
 Part proto_match(const RuleSpec& spec) {
@@ -75,8 +76,7 @@ Part proto_match(const RuleSpec& spec) {
       for (auto& f : m.flag_info) f.chunktype = 0xff;  // iptables' sctp_init
       return make_part("sctp", 0, m);
     }
-    case Proto::Any:
-      break;
+    case Proto::Any: break;
   }
   throw Error("rule: --dport needs protocol tcp, udp or sctp");
 }

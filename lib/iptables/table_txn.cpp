@@ -36,9 +36,9 @@ struct Ops {
   const char* (*get_target)(const void*, xtc_handle*);
 };
 
-#define TETHER_IPTC_OPS(P, ENTRY)                                                                          \
-  Ops {                                                                                                    \
-    #P, [](const char* t) { return P##_init(t); }, [](xtc_handle* h) { P##_free(h); },                   \
+#define TETHER_IPTC_OPS(P, ENTRY)                                                                      \
+  Ops {                                                                                                \
+#P, [](const char* t) { return P##_init(t); }, [](xtc_handle* h) { P##_free(h); },                   \
         [](xtc_handle* h) { return P##_commit(h); }, [](int e) { return P##_strerror(e); },                \
         [](const char* c, xtc_handle* h) { return P##_is_chain(c, h); },                                   \
         [](const char* c, xtc_handle* h) { return P##_create_chain(c, h); },                               \
@@ -59,7 +59,7 @@ struct Ops {
         [](const void* p, xtc_handle* h) -> const void* {                                                  \
           return P##_next_rule(static_cast<const ENTRY*>(p), h);                                           \
         },                                                                                                 \
-        [](const void* e, xtc_handle* h) { return P##_get_target(static_cast<const ENTRY*>(e), h); },     \
+        [](const void* e, xtc_handle* h) { return P##_get_target(static_cast<const ENTRY*>(e), h); }, \
   }
 
 const Ops kV4 = TETHER_IPTC_OPS(iptc, ipt_entry);
@@ -101,8 +101,9 @@ TableTxn::~TableTxn() {
   if (impl_ && impl_->handle != nullptr) impl_->ops->free(impl_->handle);  // discards staged changes
 }
 
-
-bool TableTxn::is_chain(const std::string& chain) const { return impl_->ops->is_chain(chain.c_str(), impl_->handle) != 0; }
+bool TableTxn::is_chain(const std::string& chain) const {
+  return impl_->ops->is_chain(chain.c_str(), impl_->handle) != 0;
+}
 
 void TableTxn::create_chain(const std::string& chain) {
   impl_->mutate("create chain '" + chain + "'", impl_->ops->create_chain(chain.c_str(), impl_->handle));

@@ -15,7 +15,7 @@ enum class Family : std::uint8_t { V4 = 4, V6 = 6 };
 
 class IpAddress {
  public:
-  IpAddress() = default;  // 0.0.0.0
+  IpAddress() = default;                                         // 0.0.0.0
   static std::optional<IpAddress> parse(std::string_view text);  // "10.0.0.1", "fd00::1"
   static IpAddress v4(std::uint32_t host_order);
   static IpAddress from_bytes(Family f, const std::uint8_t* bytes);  // 4 or 16 network-order bytes

@@ -13,7 +13,7 @@ namespace tether::net {
 enum class L4Proto : std::uint8_t { Tcp = 6, Udp = 17, Sctp = 132 };  // IANA protocol numbers
 
 std::optional<L4Proto> parse_l4proto(std::string_view name);  // "tcp" / "udp" / "sctp", any case
-const char* l4proto_name(L4Proto p);                            // "tcp", ...
+const char* l4proto_name(L4Proto p);                          // "tcp", ...
 
 struct PortMapping {
   std::uint16_t host_port = 0;       // 1-65535

@@ -38,8 +38,7 @@ std::string describe(int ifindex, const net::IpPrefix& addr) {
 
 }  // namespace
 
-bool add_address(RtnlSocket& sk, int ifindex, const net::IpPrefix& addr, const AddrOptions& opt,
-                 bool tolerate_exists) {
+bool add_address(RtnlSocket& sk, int ifindex, const net::IpPrefix& addr, const AddrOptions& opt, bool tolerate_exists) {
   RtAddrPtr a = build(ifindex, addr);
   unsigned flags = 0;
   if (opt.nodad && !addr.address().is_v4()) flags |= IFA_F_NODAD;

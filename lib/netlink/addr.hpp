@@ -10,9 +10,9 @@
 namespace tether::netlink {
 
 struct AddrOptions {
-  bool nodad = false;           // IFA_F_NODAD (IPv6): usable at once, no ~1 s tentative phase
-  bool noprefixroute = false;   // IFA_F_NOPREFIXROUTE
-  bool broadcast = true;        // IPv4 shorter than /31: set the subnet broadcast (as CNI does)
+  bool nodad = false;          // IFA_F_NODAD (IPv6): usable at once, no ~1 s tentative phase
+  bool noprefixroute = false;  // IFA_F_NOPREFIXROUTE
+  bool broadcast = true;       // IPv4 shorter than /31: set the subnet broadcast (as CNI does)
 };
 
 // Adds `addr` (host address with its prefix, e.g. 10.0.0.5/24). An existing identical address →

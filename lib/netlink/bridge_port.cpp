@@ -44,8 +44,7 @@ void vlan_request(RtnlSocket& sk, int type, int port, std::uint16_t flags, const
   op.append(" on ").append(port_name(port));
   int rc = send_request(sk, std::move(msg));
   if (rc < 0 && sk.errno_of(rc) == EOPNOTSUPP)
-    throw NlError(op + ": the kernel lacks bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)", rc, EOPNOTSUPP,
-                  {});
+    throw NlError(op + ": the kernel lacks bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)", rc, EOPNOTSUPP, {});
   sk.check(rc, op);
 }
 

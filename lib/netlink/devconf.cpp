@@ -56,8 +56,7 @@ bool route_localnet_enabled(RtnlSocket& sk, int index) {
   sk.check(rc, "get " + link_name(index));
   std::uint32_t v = 0;
   if (rtnl_link_inet_get_conf(l.get(), IPV4_DEVCONF_ROUTE_LOCALNET, &v) < 0)
-    throw NlError("read route_localnet of " + link_name(index) + ": no IPv4 settings in the reply", NLE_NOATTR, 0,
-                  {});
+    throw NlError("read route_localnet of " + link_name(index) + ": no IPv4 settings in the reply", NLE_NOATTR, 0, {});
   return v != 0;
 }
 
@@ -65,7 +64,8 @@ bool forwarding_enabled(RtnlSocket& sk, net::Family family) {
   // libnl reads netconf only through a cache (a dump of every device); one GET is enough here,
   // and libnl's own parser decodes the reply.
   const int af = family == net::Family::V4 ? AF_INET : AF_INET6;
-  const std::string op = std::string("read ") + (af == AF_INET ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding");
+  const std::string op = std::string("read ") +
+                         (af == AF_INET ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding");
   MsgPtr msg(nlmsg_alloc_simple(RTM_GETNETCONF, 0));
   if (!msg) throw NlError("allocate netlink message", NLE_NOMEM, ENOMEM, {});
   netconfmsg ncm{};

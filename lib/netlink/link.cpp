@@ -125,7 +125,7 @@ EnsuredBridge ensure_bridge(RtnlSocket& sk, const BridgeSpec& spec) {
     if (auto l = find_link(sk, spec.name)) {
       if (l->kind != "bridge")
         throw NotABridgeError(what + ": an existing link of that name is not a bridge (kind '" +
-                    (l->kind.empty() ? std::string("none") : l->kind) + "')");
+                              (l->kind.empty() ? std::string("none") : l->kind) + "')");
       if (!l->up) set_link_up(sk, l->index);
       if (spec.promisc && !l->promisc) set_link_promisc(sk, l->index, true);
       return {*l, false};
@@ -235,7 +235,6 @@ void set_link_mtu(RtnlSocket& sk, int index, std::uint32_t mtu) {
   rtnl_link_set_mtu(ch.get(), mtu);
   change_link(sk, index, ch.get(), "set mtu " + std::to_string(mtu) + " on link #" + std::to_string(index));
 }
-
 
 namespace {
 bool delete_by(RtnlSocket& sk, rtnl_link* l, const std::string& what) {

@@ -1,9 +1,9 @@
 #include "lib/netlink/route.hpp"
 
 #include <linux/rtnetlink.h>
+#include <netlink/errno.h>
 #include <netlink/handlers.h>
 #include <netlink/msg.h>
-#include <netlink/errno.h>
 #include <netlink/route/nexthop.h>
 #include <sys/socket.h>
 

@@ -1,8 +1,8 @@
 #include "lib/netlink/socket.hpp"
 
 #include <linux/netlink.h>
-#include <netlink/errno.h>
 #include <netlink/attr.h>
+#include <netlink/errno.h>
 #include <netlink/handlers.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -110,7 +110,7 @@ void RtnlSocket::clear_error() noexcept {
 
 int RtnlSocket::receive(int (*on_msg)(nl_msg*, void*), void* arg) {
   detail::CPtr<nl_cb, nl_cb_put> base(nl_socket_get_cb(st_->sk));  // +1 ref
-  detail::CPtr<nl_cb, nl_cb_put> cb(nl_cb_clone(base.get()));        // keeps on_error
+  detail::CPtr<nl_cb, nl_cb_put> cb(nl_cb_clone(base.get()));      // keeps on_error
   if (!cb) return -NLE_NOMEM;
   nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_msg, arg);
   return nl_recvmsgs(st_->sk, cb.get());
@@ -126,8 +126,6 @@ void RtnlSocket::enable_strict_check() noexcept {
 
 int RtnlSocket::errno_of(int rc) const noexcept { return st_->slot.err ? st_->slot.err : nle_to_errno(rc); }
 
-void RtnlSocket::fail(int rc, const std::string& op) const {
-  throw NlError(op, rc, errno_of(rc), st_->slot.extack);
-}
+void RtnlSocket::fail(int rc, const std::string& op) const { throw NlError(op, rc, errno_of(rc), st_->slot.extack); }
 
 }  // namespace tether::netlink

@@ -16,7 +16,7 @@ namespace tether::netlink {
 
 class RtnlSocket {
  public:
-  static RtnlSocket open();                          // in the calling thread's netns
+  static RtnlSocket open();                           // in the calling thread's netns
   static RtnlSocket open_in(const netns::Netns& ns);  // switches, opens, switches back
   RtnlSocket(RtnlSocket&&) noexcept;
   RtnlSocket& operator=(RtnlSocket&&) noexcept;

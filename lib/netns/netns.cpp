@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <sched.h>
 #include <linux/nsfs.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/statfs.h>
 
@@ -37,8 +37,7 @@ std::optional<Netns> Netns::open_if_exists(const std::string& path, const std::s
     if (errno == ENOENT) return std::nullopt;
     throw sys::SysError(what + ": open '" + path + "'", errno, kInvalidEnv);
   }
-  if (!is_netns_fd(fd.get()))
-    throw Error(what + " '" + path + "' is not a network namespace", kInvalidEnv);
+  if (!is_netns_fd(fd.get())) throw Error(what + " '" + path + "' is not a network namespace", kInvalidEnv);
   return Netns(std::move(fd), path);
 }
 

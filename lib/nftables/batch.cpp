@@ -3,6 +3,7 @@
 #include "lib/util/fault.hpp"
 
 #include <cstdio>  // libnftnl headers use FILE without including it
+
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -34,7 +35,8 @@ std::string where(Family f, const std::string& table) { return std::string(famil
 
 // BATCH_BEGIN/END: nfgenmsg with res_id = the nf_tables subsystem. libnftnl's nftnl_batch_begin
 // has no way to add NFNL_BATCH_GENID, so this builds both by hand.
-void put_batch_marker(std::vector<char>& out, std::uint16_t type, std::uint32_t seq, std::optional<std::uint32_t> genid) {
+void put_batch_marker(std::vector<char>& out, std::uint16_t type, std::uint32_t seq,
+                      std::optional<std::uint32_t> genid) {
   const std::size_t at = out.size();
   out.resize(at + 64);
   nlmsghdr* nlh = mnl_nlmsg_put_header(out.data() + at);
@@ -68,7 +70,7 @@ std::size_t Batch::finish_message(std::string what) {
 }
 
 // The sequence number is a placeholder (the message index); commit() renumbers.
-#define TETHER_HDR(type, family, flags)                                                              \
+#define TETHER_HDR(type, family, flags)                                                                   \
   nftnl_nlmsg_build_hdr(reserve_message(), type, static_cast<std::uint16_t>(family), (flags) | NLM_F_ACK, \
                         static_cast<std::uint32_t>(whats_.size()))
 
@@ -202,7 +204,8 @@ void Batch::commit(Socket& sock, std::optional<std::uint32_t> genid) const {
     throw BatchError(std::move(failures), summary);
   }
   if (acks != whats_.size())
-    throw NftError(what + ": " + std::to_string(acks) + " acks for " + std::to_string(whats_.size()) + " messages", EPROTO);
+    throw NftError(what + ": " + std::to_string(acks) + " acks for " + std::to_string(whats_.size()) + " messages",
+                   EPROTO);
 }
 
 }  // namespace tether::nftables

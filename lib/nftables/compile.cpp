@@ -13,9 +13,9 @@
 //   counter                     counter (iptables-nft: packets 0 bytes 0; set when built)
 //   xt match                    match name <name> rev <rev> info <the kernel struct>, as iptables-nft
 //   dnat to A:P                 immediate reg 1 A; immediate reg 2 P; nat dnat <family> reg 1 reg 2 flags 0x2
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter.h>
 
 #include <cstring>
 
@@ -79,7 +79,8 @@ const T& value_as(const Match& m) {
 void compile_address(Family family, const Match& m, std::vector<Expr>& out) {
   const auto& prefix = value_as<net::IpPrefix>(m);
   const std::uint32_t full = detail::address_len(family);
-  if (prefix.address().size() != full) throw Error("nftables: " + prefix.to_string() + " in a table of family " + family_name(family));
+  if (prefix.address().size() != full)
+    throw Error("nftables: " + prefix.to_string() + " in a table of family " + family_name(family));
   const int len = prefix.length();
   if (len <= 0) throw Error("nftables: empty prefix " + prefix.to_string());
   const net::IpAddress network = prefix.network().address();
@@ -139,7 +140,8 @@ void compile_match(Family family, const Match& m, std::vector<Expr>& out) {
     case Field::IifName:
     case Field::OifName: {
       const auto& name = value_as<std::string>(m);
-      if (name.empty() || name.size() >= 16) throw Error("nftables: interface name '" + name + "' must have 1-15 characters");
+      if (name.empty() || name.size() >= 16)
+        throw Error("nftables: interface name '" + name + "' must have 1-15 characters");
       Bytes b(16, 0);
       std::memcpy(b.data(), name.data(), name.size());
       out.push_back(load(family, m.field, kReg1));
@@ -217,7 +219,8 @@ std::uint32_t verdict_code(Verdict::Kind k) {
 
 void compile_dnat(Family family, const DnatTo& d, std::vector<Expr>& out) {
   const std::uint32_t full = detail::address_len(family);
-  if (d.addr.size() != full) throw Error("nftables: dnat to " + d.addr.to_string() + " in a table of family " + family_name(family));
+  if (d.addr.size() != full)
+    throw Error("nftables: dnat to " + d.addr.to_string() + " in a table of family " + family_name(family));
   if (d.port == 0) throw Error("nftables: dnat to port 0");
   Expr addr;
   addr.kind = Expr::Kind::Immediate;
@@ -240,7 +243,6 @@ void compile_dnat(Family family, const DnatTo& d, std::vector<Expr>& out) {
 }
 
 }  // namespace
-
 
 std::vector<Expr> compile(Family family, const std::vector<Statement>& rule) {
   std::vector<Expr> out;
@@ -268,7 +270,8 @@ std::vector<Expr> compile(Family family, const std::vector<Statement>& rule) {
       e.kind = Expr::Kind::Masq;
       out.push_back(std::move(e));
     } else if (const auto* x = std::get_if<XtMatch>(&s)) {
-      if (x->name.empty() || x->name.size() >= 29) throw Error("nftables: xt match name '" + x->name + "' must have 1-28 characters");
+      if (x->name.empty() || x->name.size() >= 29)
+        throw Error("nftables: xt match name '" + x->name + "' must have 1-28 characters");
       if (x->info.empty()) throw Error("nftables: xt match " + x->name + " without its info");
       Expr e;
       e.kind = Expr::Kind::XtMatch;

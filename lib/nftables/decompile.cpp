@@ -1,9 +1,9 @@
 // nftables expressions -> statements: recognises exactly the sequences compile() emits (which
 // are nft's own), so DEL can read an attachment's keys out of its rules and CHECK can compare
 // rules. Anything else -> nullopt (a rule someone else wrote, or a newer tether's).
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter.h>
 
 #include <bit>
 #include <cstring>
@@ -35,7 +35,10 @@ int prefix_of_mask(const Bytes& mask) {
     for (int bit = 7; bit >= 0; --bit) {
       const bool one = (byte >> bit) & 1;
       if (one && ended) return -1;
-      if (one) ++len; else ended = true;
+      if (one)
+        ++len;
+      else
+        ended = true;
     }
   }
   return len;
@@ -46,7 +49,8 @@ std::optional<Match> address_match(Family family, Field field, const Expr& load,
   Bytes addr(full, 0);
   int len;
   if (bw) {
-    if (load.len != full || bw->len != full || bw->data.size() != full || bw->xor_data != Bytes(full, 0)) return std::nullopt;
+    if (load.len != full || bw->len != full || bw->data.size() != full || bw->xor_data != Bytes(full, 0))
+      return std::nullopt;
     len = prefix_of_mask(bw->data);
     if (len <= 0 || len % 8 == 0 || cmp.data.size() != full) return std::nullopt;
   } else {
@@ -139,7 +143,8 @@ std::optional<DnatTo> dnat_of(Family family, const Expr& addr, const Expr& port,
   if (nat.key != NFT_NAT_DNAT || nat.flags != NF_NAT_RANGE_PROTO_SPECIFIED) return std::nullopt;
   if (nat.family != (family == Family::Ip ? NFPROTO_IPV4 : NFPROTO_IPV6)) return std::nullopt;
   if (addr.data.size() != full || port.data.size() != 2) return std::nullopt;
-  const auto ip = net::IpAddress::from_bytes(family == Family::Ip ? net::Family::V4 : net::Family::V6, addr.data.data());
+  const auto ip = net::IpAddress::from_bytes(family == Family::Ip ? net::Family::V4 : net::Family::V6,
+                                             addr.data.data());
   return DnatTo{ip, static_cast<std::uint16_t>(port.data[0] << 8 | port.data[1])};
 }
 
@@ -168,7 +173,8 @@ std::optional<std::vector<Statement>> decompile(Family family, const std::vector
       const Expr& bw = *at(i + 1);
       const Expr& set = *at(i + 2);
       const auto mask = u32_of(bw.data), x = u32_of(bw.xor_data);
-      if (set.key != NFT_META_MARK || !mask || !x || *mask != ~*x || bw.sreg != e.dreg || set.sreg != bw.dreg) return std::nullopt;
+      if (set.key != NFT_META_MARK || !mask || !x || *mask != ~*x || bw.sreg != e.dreg || set.sreg != bw.dreg)
+        return std::nullopt;
       out.push_back(SetMarkBits{*x});
       i += 3;
       continue;

@@ -14,24 +14,34 @@ namespace tether::nftables {
 
 struct Expr {
   enum class Kind : std::uint8_t {
-    MetaLoad, MetaSet, Payload, CtLoad, Cmp, Bitwise, Fib, Lookup, Nat, Masq, Immediate,
+    MetaLoad,
+    MetaSet,
+    Payload,
+    CtLoad,
+    Cmp,
+    Bitwise,
+    Fib,
+    Lookup,
+    Nat,
+    Masq,
+    Immediate,
     XtMatch,  // name = match name, key = revision, data = info
     Counter,  // packets and bytes are the kernel's: not kept
     Unknown
   };
   Kind kind = Kind::Unknown;
-  std::uint32_t key = 0;     // meta/ct key | payload base | fib result | nat type | cmp op | verdict code
-  std::uint32_t dreg = 0;    // lookup: kNoReg for a plain set (no data)
+  std::uint32_t key = 0;   // meta/ct key | payload base | fib result | nat type | cmp op | verdict code
+  std::uint32_t dreg = 0;  // lookup: kNoReg for a plain set (no data)
   std::uint32_t sreg = 0;
-  std::uint32_t offset = 0;  // payload offset
-  std::uint32_t len = 0;     // payload/bitwise length
-  std::uint32_t flags = 0;   // fib flags | nat flags | lookup flags
-  std::uint32_t family = 0;  // nat NFPROTO_*
+  std::uint32_t offset = 0;      // payload offset
+  std::uint32_t len = 0;         // payload/bitwise length
+  std::uint32_t flags = 0;       // fib flags | nat flags | lookup flags
+  std::uint32_t family = 0;      // nat NFPROTO_*
   std::uint32_t sreg_proto = 0;  // nat proto_min register
-  bool verdict = false;      // immediate: data is a verdict (key = code, name = chain)
-  Bytes data;                // cmp/immediate data, bitwise mask
-  Bytes xor_data;            // bitwise xor
-  std::string name;          // lookup set | verdict chain | xt match | unknown expression's name
+  bool verdict = false;          // immediate: data is a verdict (key = code, name = chain)
+  Bytes data;                    // cmp/immediate data, bitwise mask
+  Bytes xor_data;                // bitwise xor
+  std::string name;              // lookup set | verdict chain | xt match | unknown expression's name
   bool operator==(const Expr&) const = default;
 };
 

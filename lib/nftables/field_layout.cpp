@@ -60,7 +60,8 @@ std::optional<Field> field_of(Family family, const Expr& e) {
   }
   if (e.kind != Expr::Kind::Payload) return std::nullopt;
   if (e.key == NFT_PAYLOAD_TRANSPORT_HEADER && e.offset == 2 && e.len == 2) return Field::ThDport;
-  if (e.key == NFT_PAYLOAD_LL_HEADER && e.offset == 6 && e.len == 6 && family == Family::Bridge) return Field::EtherSAddr;
+  if (e.key == NFT_PAYLOAD_LL_HEADER && e.offset == 6 && e.len == 6 && family == Family::Bridge)
+    return Field::EtherSAddr;
   if (e.key != NFT_PAYLOAD_NETWORK_HEADER || (family != Family::Ip && family != Family::Ip6)) return std::nullopt;
   if (e.len == 0 || e.len > address_len(family)) return std::nullopt;
   if (e.offset == saddr_offset(family)) return Field::SAddr;

@@ -112,7 +112,8 @@ KeyBuilder& KeyBuilder::port(std::uint16_t p) {
 }
 
 KeyBuilder& KeyBuilder::ifname(const std::string& name) {
-  if (name.empty() || name.size() >= 16) throw Error("nftables: interface name '" + name + "' must have 1-15 characters");
+  if (name.empty() || name.size() >= 16)
+    throw Error("nftables: interface name '" + name + "' must have 1-15 characters");
   Bytes b(16, 0);
   std::copy(name.begin(), name.end(), b.begin());
   key_.insert(key_.end(), b.begin(), b.end());

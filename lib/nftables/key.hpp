@@ -19,9 +19,9 @@ struct SetKeyInfo {
   std::uint32_t len = 0;        // NFTA_SET_KEY_LEN
   std::uint32_t data_type = 0;  // maps: NFT_DATA_VERDICT or the data's datatype id
   std::uint32_t data_len = 0;
-  std::uint32_t flags = 0;      // NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT
+  std::uint32_t flags = 0;              // NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT
   std::vector<std::uint8_t> field_len;  // NFTA_SET_DESC_CONCAT (interval concatenations only)
-  Bytes udata;                  // NFTA_SET_USERDATA
+  Bytes udata;                          // NFTA_SET_USERDATA
 };
 // Throws tether::Error for a layout tether does not reproduce (see Set).
 SetKeyInfo set_key_info(const Set& s);
@@ -32,8 +32,8 @@ class KeyBuilder {
  public:
   explicit KeyBuilder(bool concatenation = true) : concat_(concatenation) {}
   KeyBuilder& address(const net::IpAddress& a);
-  KeyBuilder& proto(std::uint8_t p);      // inet_proto
-  KeyBuilder& port(std::uint16_t p);      // inet_service (network order on the wire)
+  KeyBuilder& proto(std::uint8_t p);  // inet_proto
+  KeyBuilder& port(std::uint16_t p);  // inet_service (network order on the wire)
   KeyBuilder& ifname(const std::string& name);
   KeyBuilder& ether(const std::array<std::uint8_t, 6>& mac);
   const Bytes& bytes() const noexcept { return key_; }

@@ -17,10 +17,18 @@ struct nftnl_rule;
 
 namespace tether::nftables::detail {
 
-struct TableFree { void operator()(nftnl_table*) const noexcept; };
-struct ChainFree { void operator()(nftnl_chain*) const noexcept; };
-struct SetFree { void operator()(nftnl_set*) const noexcept; };
-struct RuleFree { void operator()(nftnl_rule*) const noexcept; };
+struct TableFree {
+  void operator()(nftnl_table*) const noexcept;
+};
+struct ChainFree {
+  void operator()(nftnl_chain*) const noexcept;
+};
+struct SetFree {
+  void operator()(nftnl_set*) const noexcept;
+};
+struct RuleFree {
+  void operator()(nftnl_rule*) const noexcept;
+};
 using TablePtr = std::unique_ptr<nftnl_table, TableFree>;
 using ChainPtr = std::unique_ptr<nftnl_chain, ChainFree>;
 using SetPtr = std::unique_ptr<nftnl_set, SetFree>;
@@ -38,8 +46,9 @@ ChainPtr chain_object(const Chain& c, bool with_attributes);
 SetPtr set_object(const Set& s, std::uint32_t id);
 // The set (table + name) holding one element; with_data: verdict + comment too.
 SetPtr element_object(const Element& e, bool with_data);
-RulePtr rule_object(const Rule& r);                       // new rule (expressions + comment)
-RulePtr rule_ref(Family f, const std::string& table, const std::string& chain, std::uint64_t handle);  // 0 = whole chain
+RulePtr rule_object(const Rule& r);  // new rule (expressions + comment)
+RulePtr rule_ref(Family f, const std::string& table, const std::string& chain,
+                 std::uint64_t handle);  // 0 = whole chain
 
 // Readers (messages from the kernel).
 void add_exprs(nftnl_rule* rule, const std::vector<Expr>& exprs);

@@ -1,6 +1,7 @@
 // Expr <-> libnftnl expressions, attribute for attribute (the attributes nft 1.0.6 sets for the
 // same expressions; compile.cpp decides which expressions).
 #include <cstdio>  // libnftnl headers use FILE without including it
+
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <linux/netfilter/nf_nat.h>
@@ -28,12 +29,15 @@ class Builder {
   }
   Builder& u32(std::uint16_t attr, std::uint32_t v) { return data(attr, &v, sizeof v); }
   Builder& u64(std::uint16_t attr, std::uint64_t v) { return data(attr, &v, sizeof v); }
-  Builder& bytes(std::uint16_t attr, const Bytes& b) { return data(attr, b.data(), static_cast<std::uint32_t>(b.size())); }
+  Builder& bytes(std::uint16_t attr, const Bytes& b) {
+    return data(attr, b.data(), static_cast<std::uint32_t>(b.size()));
+  }
   // libnftnl keeps the pointer of a match's info (and frees it with the expression): it gets a
   // malloc'd copy, ours again when the setter refuses it.
   Builder& owned_bytes(std::uint16_t attr, const Bytes& b) {
     void* copy = std::malloc(b.size());
-    if (!copy) throw NftError(std::string("libnftnl: allocate ") + std::to_string(b.size()) + " bytes for " + name_, ENOMEM);
+    if (!copy)
+      throw NftError(std::string("libnftnl: allocate ") + std::to_string(b.size()) + " bytes for " + name_, ENOMEM);
     std::memcpy(copy, b.data(), b.size());
     if (nftnl_expr_set(e_.get(), attr, copy, static_cast<std::uint32_t>(b.size())) < 0) {
       std::free(copy);
@@ -74,7 +78,11 @@ ExprPtr build(const Expr& x) {
           .take();
     case K::CtLoad: return Builder("ct").u32(NFTNL_EXPR_CT_KEY, x.key).u32(NFTNL_EXPR_CT_DREG, x.dreg).take();
     case K::Cmp:
-      return Builder("cmp").u32(NFTNL_EXPR_CMP_SREG, x.sreg).u32(NFTNL_EXPR_CMP_OP, x.key).bytes(NFTNL_EXPR_CMP_DATA, x.data).take();
+      return Builder("cmp")
+          .u32(NFTNL_EXPR_CMP_SREG, x.sreg)
+          .u32(NFTNL_EXPR_CMP_OP, x.key)
+          .bytes(NFTNL_EXPR_CMP_DATA, x.data)
+          .take();
     case K::Bitwise:
       return Builder("bitwise")
           .u32(NFTNL_EXPR_BITWISE_SREG, x.sreg)
@@ -85,7 +93,11 @@ ExprPtr build(const Expr& x) {
           .bytes(NFTNL_EXPR_BITWISE_XOR, x.xor_data)
           .take();
     case K::Fib:
-      return Builder("fib").u32(NFTNL_EXPR_FIB_DREG, x.dreg).u32(NFTNL_EXPR_FIB_RESULT, x.key).u32(NFTNL_EXPR_FIB_FLAGS, x.flags).take();
+      return Builder("fib")
+          .u32(NFTNL_EXPR_FIB_DREG, x.dreg)
+          .u32(NFTNL_EXPR_FIB_RESULT, x.key)
+          .u32(NFTNL_EXPR_FIB_FLAGS, x.flags)
+          .take();
     case K::Lookup: {
       // Attributes nft leaves out stay out: no dreg for a plain set, no flags unless inverted.
       Builder b("lookup");

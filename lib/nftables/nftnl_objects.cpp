@@ -1,5 +1,6 @@
 // Our tables, chains, sets, elements and rules -> libnftnl objects (see nftnl_build.hpp).
 #include <cstdio>  // libnftnl headers use FILE without including it
+
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -141,7 +142,8 @@ SetPtr element_object(const Element& e, bool with_data) {
   if (!with_data) return set;
   if (e.verdict) {
     check(set_u32(nftnl_set_elem_set, raw, NFTNL_SET_ELEM_VERDICT, verdict_number(e.verdict->kind)), "verdict", e);
-    if (!e.verdict->chain.empty()) check(nftnl_set_elem_set_str(raw, NFTNL_SET_ELEM_CHAIN, e.verdict->chain.c_str()), "chain", e);
+    if (!e.verdict->chain.empty())
+      check(nftnl_set_elem_set_str(raw, NFTNL_SET_ELEM_CHAIN, e.verdict->chain.c_str()), "chain", e);
   }
   if (!e.data.empty()) check(nftnl_set_elem_set(raw, NFTNL_SET_ELEM_DATA, e.data.data(), e.data.size()), "data", e);
   if (!e.comment.empty()) {

@@ -27,9 +27,9 @@ enum class Hook : std::uint8_t { Prerouting, Input, Forward, Output, Postrouting
 
 struct BaseChain {
   Hook hook = Hook::Prerouting;
-  int priority = 0;              // -100 dstnat, 100 srcnat, 0 filter, -300 bridge dstnat
-  std::string type = "filter";   // "nat" | "filter"
-  bool policy_accept = true;     // false = drop
+  int priority = 0;             // -100 dstnat, 100 srcnat, 0 filter, -300 bridge dstnat
+  std::string type = "filter";  // "nat" | "filter"
+  bool policy_accept = true;    // false = drop
 };
 
 struct Chain {
@@ -50,11 +50,11 @@ struct Set {
   std::string table;
   std::string name;
   std::vector<KeyType> key;
-  bool verdict_map = false;    // `type <key> : verdict`
-  std::vector<KeyType> data;   // `type <key> : <data>`, a data map (a concatenation: nft 1.0.6's
-                               // own layout for a single data type is not reproduced here)
-  bool interval = false;       // `flags interval`: only for concatenated keys (the kernel's pipapo
-                               // set; elements are key .. key_end ranges, field by field)
+  bool verdict_map = false;   // `type <key> : verdict`
+  std::vector<KeyType> data;  // `type <key> : <data>`, a data map (a concatenation: nft 1.0.6's
+                              // own layout for a single data type is not reproduced here)
+  bool interval = false;      // `flags interval`: only for concatenated keys (the kernel's pipapo
+                              // set; elements are key .. key_end ranges, field by field)
   bool is_map() const noexcept { return verdict_map || !data.empty(); }
 };
 
@@ -62,12 +62,12 @@ struct Element {
   Family family = Family::Ip;
   std::string table;
   std::string set;
-  Bytes key;                      // encoded with KeyBuilder (key.hpp)
-  Bytes key_end;                  // interval sets: the range's last key (same encoding); else empty
-  std::optional<Verdict> verdict; // vmap data
-  Bytes data;                     // data map value (KeyBuilder encoding of the data fields)
+  Bytes key;                       // encoded with KeyBuilder (key.hpp)
+  Bytes key_end;                   // interval sets: the range's last key (same encoding); else empty
+  std::optional<Verdict> verdict;  // vmap data
+  Bytes data;                      // data map value (KeyBuilder encoding of the data fields)
   std::string comment;
-  std::string label;              // how error messages name the element ("tcp . 8080")
+  std::string label;  // how error messages name the element ("tcp . 8080")
 };
 
 struct Rule {

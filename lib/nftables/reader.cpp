@@ -1,6 +1,7 @@
 #include "lib/nftables/reader.hpp"
 
 #include <cstdio>  // libnftnl headers use FILE without including it
+
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -31,7 +32,9 @@ Bytes bytes_of(const void* p, std::uint32_t len) {
   return b ? Bytes(b, b + len) : Bytes{};
 }
 
-[[noreturn]] void parse_failed(const std::string& what) { throw NftError("nftables: parse " + what, errno ? errno : EINVAL); }
+[[noreturn]] void parse_failed(const std::string& what) {
+  throw NftError("nftables: parse " + what, errno ? errno : EINVAL);
+}
 
 std::optional<Verdict> verdict_from(std::uint32_t code, const char* chain) {
   switch (static_cast<int>(code)) {
@@ -57,7 +60,8 @@ bool get_or_absent(Socket& sock, const nlmsghdr* nlh, const std::string& what, F
 }
 
 template <class F>
-void dump_consistent(Socket& sock, const std::string& what, const std::function<nlmsghdr*(char*)>& build, F&& reset_and_collect) {
+void dump_consistent(Socket& sock, const std::string& what, const std::function<nlmsghdr*(char*)>& build,
+                     F&& reset_and_collect) {
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
   for (int attempt = 1;; ++attempt) {
     reset_and_collect(nullptr);
@@ -114,7 +118,9 @@ ElementInfo element_info(nftnl_set_elem* e) {
   out.comment = v.comment;
   if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
     out.verdict = verdict_from(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT),
-                               nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN) ? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN) : nullptr);
+                               nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)
+                                   ? nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN)
+                                   : nullptr);
   return out;
 }
 
@@ -124,9 +130,11 @@ void collect_elements(const nlmsghdr* m, std::vector<ElementInfo>& out, const st
 
 nlmsghdr* element_dump_request(char* buf, Socket& sock, Family f, const std::string& table, const std::string& set) {
   detail::SetPtr s = detail::new_set();
-  if (nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str()) < 0 || nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.c_str()) < 0)
+  if (nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str()) < 0 ||
+      nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.c_str()) < 0)
     throw NftError("libnftnl: set name '" + set + "'", EINVAL);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(f), NLM_F_DUMP, sock.next_seq());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(f), NLM_F_DUMP,
+                                        sock.next_seq());
   nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
   return nlh;
 }
@@ -147,7 +155,8 @@ Chain chain_info(const nftnl_chain* c, Family f) {
     BaseChain b;
     b.priority = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
     b.type = nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE) ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE) : "";
-    b.policy_accept = !nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) || nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_ACCEPT;
+    b.policy_accept = !nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) ||
+                      nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_ACCEPT;
     switch (nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM)) {
       case NF_INET_PRE_ROUTING: b.hook = Hook::Prerouting; break;
       case NF_INET_LOCAL_IN: b.hook = Hook::Input; break;
@@ -165,7 +174,8 @@ Chain chain_info(const nftnl_chain* c, Family f) {
 std::optional<TableInfo> get_table(Socket& sock, Family f, const std::string& name) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   auto obj = detail::table_object(Table{f, name, {}}, false);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, static_cast<std::uint16_t>(f), NLM_F_ACK, sock.next_seq());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, static_cast<std::uint16_t>(f), NLM_F_ACK,
+                                        sock.next_seq());
   nftnl_table_nlmsg_build_payload(nlh, obj.get());
   const std::string what = "nftables: get table " + where(f, name);
   std::optional<TableInfo> out;
@@ -192,7 +202,8 @@ std::optional<Chain> get_chain(Socket& sock, Family f, const std::string& table,
   ref.table = table;
   ref.name = name;
   auto obj = detail::chain_object(ref, false);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, static_cast<std::uint16_t>(f), NLM_F_ACK, sock.next_seq());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, static_cast<std::uint16_t>(f), NLM_F_ACK,
+                                        sock.next_seq());
   nftnl_chain_nlmsg_build_payload(nlh, obj.get());
   const std::string what = "nftables: get chain " + where(f, table) + " " + name;
   std::optional<Chain> out;
@@ -231,7 +242,8 @@ std::vector<RuleInfo> list_rules(Socket& sock, Family f, const std::string& tabl
       [&](char* buf) {
         // The kernel filters the dump on table and chain.
         auto ref = detail::rule_ref(f, table, chain, 0);
-        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, static_cast<std::uint16_t>(f), NLM_F_DUMP, sock.next_seq());
+        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, static_cast<std::uint16_t>(f), NLM_F_DUMP,
+                                              sock.next_seq());
         nftnl_rule_nlmsg_build_payload(nlh, ref.get());
         return nlh;
       },
@@ -271,11 +283,13 @@ std::optional<ElementInfo> get_element(Socket& sock, Family f, const std::string
 std::optional<ElementInfo> get_element(Socket& sock, const Element& ref) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   auto obj = detail::element_object(ref, false);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(ref.family), NLM_F_ACK, sock.next_seq());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(ref.family), NLM_F_ACK,
+                                        sock.next_seq());
   nftnl_set_elems_nlmsg_build_payload(nlh, obj.get());
   const std::string what = "nftables: get element of " + where(ref.family, ref.table) + " @" + ref.set;
   std::vector<ElementInfo> found;
-  if (!get_or_absent(sock, nlh, what, [&](const nlmsghdr* m) { collect_elements(m, found, what); })) return std::nullopt;
+  if (!get_or_absent(sock, nlh, what, [&](const nlmsghdr* m) { collect_elements(m, found, what); }))
+    return std::nullopt;
   if (found.empty()) return std::nullopt;
   return found.front();
 }
@@ -293,7 +307,8 @@ std::vector<ElementInfo> list_elements(Socket& sock, Family f, const std::string
 }
 
 void for_each_element(Socket& sock, Family f, const std::string& table, const std::string& set,
-                      const std::function<void(const ElementView&)>& on_element, const std::function<void()>& on_restart) {
+                      const std::function<void(const ElementView&)>& on_element,
+                      const std::function<void()>& on_restart) {
   const std::string what = "nftables: list elements of " + where(f, table) + " @" + set;
   bool started = false;
   dump_consistent(
@@ -311,7 +326,8 @@ void for_each_element(Socket& sock, Family f, const std::string& table, const st
 bool has_set(Socket& sock, Family f, const std::string& table, const std::string& set) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   detail::SetPtr s = detail::new_set();
-  if (nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str()) < 0 || nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.c_str()) < 0)
+  if (nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str()) < 0 ||
+      nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.c_str()) < 0)
     throw NftError("libnftnl: set name", EINVAL);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, static_cast<std::uint16_t>(f), NLM_F_ACK, sock.next_seq());
   nftnl_set_nlmsg_build_payload(nlh, s.get());

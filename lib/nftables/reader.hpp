@@ -4,10 +4,10 @@
 // dump (O(objects)).
 #include <cstdint>
 #include <functional>
-#include <span>
-#include <string_view>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/nftables/objects.hpp"
@@ -41,7 +41,7 @@ struct ElementInfo {
   Bytes key;
   Bytes key_end;  // interval sets
   std::optional<Verdict> verdict;
-  Bytes data;     // data maps
+  Bytes data;  // data maps
   std::string comment;
 };
 // One element by key (NFT_MSG_GETSETELEM without dump); nullopt when the key (or set) is absent.
@@ -61,7 +61,8 @@ struct ElementView {
 // The same dump as list_elements, element by element. `on_restart` runs before the dump starts
 // over (the ruleset changed while it ran: whatever was seen so far is to be forgotten).
 void for_each_element(Socket& sock, Family f, const std::string& table, const std::string& set,
-                      const std::function<void(const ElementView&)>& on_element, const std::function<void()>& on_restart);
+                      const std::function<void(const ElementView&)>& on_element,
+                      const std::function<void()>& on_restart);
 // Whether a set/map of that name exists.
 bool has_set(Socket& sock, Family f, const std::string& table, const std::string& set);
 

@@ -1,6 +1,7 @@
 #include "lib/nftables/socket.hpp"
 
 #include <cstdio>  // libnftnl headers use FILE without including it
+
 #include <libmnl/libmnl.h>
 #include <libnftnl/gen.h>
 #include <linux/netfilter/nf_tables.h>
@@ -41,7 +42,8 @@ Socket Socket::open() {
   auto mnl = std::make_unique<Mnl>();
   mnl->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
   if (!mnl->sock) throw NftError("nftables: open netfilter netlink socket", errno);
-  if (mnl_socket_bind(mnl->sock, 0, MNL_SOCKET_AUTOPID) < 0) throw NftError("nftables: bind netfilter netlink socket", errno);
+  if (mnl_socket_bind(mnl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
+    throw NftError("nftables: bind netfilter netlink socket", errno);
   // Errors then echo only the failing message's header, not its whole payload.
   int one = 1;
   mnl_socket_setsockopt(mnl->sock, NETLINK_CAP_ACK, &one, sizeof one);
@@ -77,7 +79,8 @@ bool Socket::receive(std::uint32_t seq, const std::string& what, const std::func
   }
 }
 
-void Socket::request(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data) {
+void Socket::request(const nlmsghdr* msg, const std::string& what,
+                     const std::function<void(const nlmsghdr*)>& on_data) {
   send(msg, msg->nlmsg_len, what);
   receive(msg->nlmsg_seq, what, on_data);
 }
@@ -156,7 +159,8 @@ std::uint32_t Socket::genid() {
     };
     std::unique_ptr<nftnl_gen, GenFree> gen(nftnl_gen_alloc());
     if (!gen) throw NftError("nftables: allocate generation", ENOMEM);
-    if (nftnl_gen_nlmsg_parse(reply, gen.get()) < 0) throw NftError("nftables: parse ruleset generation", errno ? errno : EINVAL);
+    if (nftnl_gen_nlmsg_parse(reply, gen.get()) < 0)
+      throw NftError("nftables: parse ruleset generation", errno ? errno : EINVAL);
     id = nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
     seen = true;
   });

@@ -36,8 +36,7 @@ class Socket {
   // Batches: sends `len` bytes at once, then collects every reply queued for this socket (the
   // kernel answers a batch synchronously, inside sendmsg). on_reply(seq, errno) per ack/error.
   void send(const void* buf, std::size_t len, const std::string& what);
-  void drain(const std::function<void(std::uint32_t seq, int err)>& on_reply, bool wait_first,
-             const std::string& what);
+  void drain(const std::function<void(std::uint32_t seq, int err)>& on_reply, bool wait_first, const std::string& what);
   // Makes room for a batch of `bytes` with `replies` acks (SO_SNDBUF/SO_RCVBUF, forced as root),
   // only when the defaults are too small.
   void reserve(std::size_t bytes, std::size_t replies);

@@ -49,8 +49,11 @@ std::string hex32(std::uint32_t v) {
 
 // nft's names of the ct state bits, in nft's order.
 std::string ct_state_text(std::uint32_t bits) {
-  static constexpr std::pair<std::uint32_t, const char*> kNames[] = {
-      {1, "invalid"}, {2, "established"}, {4, "related"}, {8, "new"}, {64, "untracked"}};
+  static constexpr std::pair<std::uint32_t, const char*> kNames[] = {{1, "invalid"},
+                                                                     {2, "established"},
+                                                                     {4, "related"},
+                                                                     {8, "new"},
+                                                                     {64, "untracked"}};
   std::string t;
   for (const auto& [bit, name] : kNames)
     if (bits & bit) {

@@ -23,18 +23,18 @@ struct Verdict {
 
 // What a match or a map key reads. Addresses are the table family's (ip or ip6 header).
 enum class Field : std::uint8_t {
-  L4Proto,      // meta l4proto         value: number (IPPROTO_*)
-  IifName,      // meta iifname         value: text
-  OifName,      // meta oifname         value: text
-  Mark,         // meta mark [& mask]   value: number
-  SAddr,        // ip/ip6 saddr         value: prefix (a host address = full-length prefix)
-  DAddr,        // ip/ip6 daddr         value: prefix
-  ThDport,      // th dport             value: number (host order)
-  EtherSAddr,   // ether saddr          value: mac
-  FibDaddrType, // fib daddr type       value: number (RTN_LOCAL = 2)
-  CtStatus,     // ct status            value: bits (IPS_*); matches when any of them is set
-  CtState,      // ct state             value: bits (NF_CT_STATE_BIT: established 2, related 4, new 8,
-                //                      invalid 1); matches when any of them is set
+  L4Proto,       // meta l4proto         value: number (IPPROTO_*)
+  IifName,       // meta iifname         value: text
+  OifName,       // meta oifname         value: text
+  Mark,          // meta mark [& mask]   value: number
+  SAddr,         // ip/ip6 saddr         value: prefix (a host address = full-length prefix)
+  DAddr,         // ip/ip6 daddr         value: prefix
+  ThDport,       // th dport             value: number (host order)
+  EtherSAddr,    // ether saddr          value: mac
+  FibDaddrType,  // fib daddr type       value: number (RTN_LOCAL = 2)
+  CtStatus,      // ct status            value: bits (IPS_*); matches when any of them is set
+  CtState,       // ct state             value: bits (NF_CT_STATE_BIT: established 2, related 4, new 8,
+                 //                      invalid 1); matches when any of them is set
 };
 const char* field_name(Field f);
 
@@ -43,9 +43,9 @@ using MatchValue = std::variant<std::uint32_t, net::IpPrefix, std::string, MacAd
 
 struct Match {
   Field field = Field::L4Proto;
-  bool negate = false;               // != instead of ==
+  bool negate = false;  // != instead of ==
   MatchValue value = std::uint32_t{0};
-  std::uint32_t mask = 0xffffffff;   // Mark only: (mark & mask) ==/!= value
+  std::uint32_t mask = 0xffffffff;  // Mark only: (mark & mask) ==/!= value
   bool operator==(const Match&) const = default;
 };
 
@@ -98,8 +98,8 @@ struct Counter {
   bool operator==(const Counter&) const = default;
 };
 
-using Statement =
-    std::variant<Match, SetMarkBits, VmapLookup, SetLookup, DnatMap, DnatTo, Masquerade, VerdictStatement, XtMatch, Counter>;
+using Statement = std::variant<Match, SetMarkBits, VmapLookup, SetLookup, DnatMap, DnatTo, Masquerade, VerdictStatement,
+                               XtMatch, Counter>;
 
 // "ip saddr 10.0.0.0/24", "meta l4proto 6", "dnat to 10.0.0.5:80", ... (for messages and tests;
 // close to, not identical with, nft's own text).

@@ -7,7 +7,8 @@
 namespace tether::nftables {
 
 void UdataWriter::put_bytes(std::uint8_t type, const Bytes& value) {
-  if (value.size() > 255) throw Error("nftables: userdata value of " + std::to_string(value.size()) + " bytes (max 255)");
+  if (value.size() > 255)
+    throw Error("nftables: userdata value of " + std::to_string(value.size()) + " bytes (max 255)");
   buf_.push_back(type);
   buf_.push_back(static_cast<std::uint8_t>(value.size()));
   buf_.insert(buf_.end(), value.begin(), value.end());

@@ -19,7 +19,8 @@ namespace {
 constexpr const char* kConntrack = "conntrack";
 constexpr std::uint32_t kConntrackRev = 3;
 constexpr const char* kComment = "comment";
-constexpr std::uint16_t kAllStates = kCtInvalid | kCtEstablished | kCtRelated | kCtNew | kCtSnat | kCtDnat | kCtUntracked;
+constexpr std::uint16_t kAllStates = kCtInvalid | kCtEstablished | kCtRelated | kCtNew | kCtSnat | kCtDnat |
+                                     kCtUntracked;
 
 // x_tables' XT_ALIGN (8 bytes on every ABI tether runs on): iptables sends a match's struct padded
 // to it (xt_conntrack_mtinfo3: 164 -> 168 bytes) and the kernel dumps it back so.
@@ -76,9 +77,9 @@ std::optional<std::string> comment_of(const std::vector<Statement>& rule) {
 std::string describe(const XtMatch& m) {
   if (const auto states = conntrack_state_of(m)) {
     // libxt_conntrack's order
-    static constexpr std::pair<std::uint16_t, const char*> kNames[] = {
-        {kCtInvalid, "INVALID"}, {kCtNew, "NEW"},         {kCtRelated, "RELATED"}, {kCtEstablished, "ESTABLISHED"},
-        {kCtUntracked, "UNTRACKED"}, {kCtSnat, "SNAT"}, {kCtDnat, "DNAT"}};
+    static constexpr std::pair<std::uint16_t, const char*> kNames[] =
+        {{kCtInvalid, "INVALID"},     {kCtNew, "NEW"},   {kCtRelated, "RELATED"}, {kCtEstablished, "ESTABLISHED"},
+         {kCtUntracked, "UNTRACKED"}, {kCtSnat, "SNAT"}, {kCtDnat, "DNAT"}};
     std::string list;
     for (const auto& [bit, name] : kNames)
       if (*states & bit) list += (list.empty() ? "" : ",") + std::string(name);

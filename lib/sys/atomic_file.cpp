@@ -62,9 +62,10 @@ void overwrite_file_at(int dir_fd, const std::string& name, std::string_view con
   if (!fd) throw_errno("open '" + target + "'");
   if (::pwrite(fd.get(), content.data(), content.size(), 0) != static_cast<ssize_t>(content.size()))
     throw_errno("write '" + target + "'");
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno("stat '" + target + "'");
-  if (static_cast<std::size_t>(st.st_size) > content.size() && ::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0)
+  if (static_cast<std::size_t>(st.st_size) > content.size() &&
+      ::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0)
     throw_errno("truncate '" + target + "'");
 }
 
@@ -77,7 +78,7 @@ std::optional<std::string> read_file_at(int dir_fd, const std::string& name, std
   }
   // Size the buffer from fstat (plus room to notice growth), not from max_bytes: the cap may be
   // large and zero-filling it would cost more than the read.
-  struct stat st{};
+  struct stat st {};
   const std::size_t hint = ::fstat(fd.get(), &st) == 0 && st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 0;
   std::string out;
   out.resize(std::min(max_bytes, hint + 256));

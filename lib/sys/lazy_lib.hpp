@@ -31,8 +31,8 @@ void* resolve_lazy(LazyLib& lib, const char* symbol);
 }  // namespace tether::sys
 
 // Defines `name` with the C header's signature, resolving the real function once.
-#define TETHER_LAZY_FWD(lib, ret, name, params, args)                                                   \
-  extern "C" ret name params {                                                                          \
+#define TETHER_LAZY_FWD(lib, ret, name, params, args)                                                      \
+  extern "C" ret name params {                                                                             \
     static const auto real = reinterpret_cast<decltype(&::name)>(::tether::sys::resolve_lazy(lib, #name)); \
-    return real args;                                                                                   \
+    return real args;                                                                                      \
   }

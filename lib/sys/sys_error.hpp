@@ -11,8 +11,7 @@ namespace tether::sys {
 
 class SysError : public Error {
  public:
-  SysError(const std::string& op, int err, int code = 0)
-      : Error(op + ": " + std::strerror(err), code), errno_(err) {}
+  SysError(const std::string& op, int err, int code = 0) : Error(op + ": " + std::strerror(err), code), errno_(err) {}
   int error_number() const noexcept { return errno_; }
 
  private:

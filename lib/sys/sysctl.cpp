@@ -52,5 +52,4 @@ std::optional<std::string> read_sysctl(const std::string& path) {
   return out;
 }
 
-
 }  // namespace tether::sys

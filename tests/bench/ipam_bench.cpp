@@ -25,11 +25,13 @@ class Pool {
     // host-local's layout: one file per held address, "<id>\r\n<ifname>"; 10.1.0.2 upwards.
     for (int i = 0; i < leases; ++i) {
       const int v = 2 + i;
-      std::ofstream(net / ("10.1." + std::to_string(v / 256) + "." + std::to_string(v % 256))) << "pre" << i << "\r\neth0";
+      std::ofstream(net / ("10.1." + std::to_string(v / 256) + "." + std::to_string(v % 256)))
+          << "pre" << i << "\r\neth0";
     }
     conf_ = cni::parse_netconf(R"({"cniVersion":"1.0.0","name":"bench","type":"tether-ipam",
       "ipam":{"type":"tether-ipam","ranges":[[{"subnet":"10.1.0.0/16"}]],"routes":[{"dst":"0.0.0.0/0"}],
-      "dataDir":")" + dir_.string() + R"("}})");
+      "dataDir":")" + dir_.string() +
+                               R"("}})");
     cursor_ = net / "last_reserved_ip.0";
   }
   ~Pool() { fs::remove_all(dir_); }

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/firewall/naming.hpp"
+#include "lib/fw_iptables/nat_rules.hpp"
 #include "lib/iptables/rule_spec.hpp"
 
 namespace {
@@ -19,7 +19,8 @@ firewall::NatPlan plan(bool dual, int mappings) {
   p.container_ips.push_back(*net::IpPrefix::parse("10.88.0.5/16"));
   if (dual) p.container_ips.push_back(*net::IpPrefix::parse("fd00:88::5/64"));
   for (int i = 0; i < mappings; ++i)
-    p.port_mappings.push_back({static_cast<std::uint16_t>(8080 + i), 80, i % 2 ? net::L4Proto::Udp : net::L4Proto::Tcp, {}});
+    p.port_mappings.push_back(
+        {static_cast<std::uint16_t>(8080 + i), 80, i % 2 ? net::L4Proto::Udp : net::L4Proto::Tcp, {}});
   return p;
 }
 

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -48,8 +48,8 @@ std::string join(const std::vector<std::string>& v) {
 
 std::ostream& operator<<(std::ostream& os, const Snapshot& s) {
   return os << "\n  host links:" << join(s.host_links) << "\n  container links:" << join(s.ctr_links)
-            << "\n  bridge addresses:" << join(s.bridge_addrs) << "\n  firewall rules and state:" << join(s.tether_rules)
-            << "\n  leases: " << s.leases;
+            << "\n  bridge addresses:" << join(s.bridge_addrs)
+            << "\n  firewall rules and state:" << join(s.tether_rules) << "\n  leases: " << s.leases;
 }
 
 class FaultInjectionTest : public NetnsTest, public ::testing::WithParamInterface<const char*> {
@@ -80,7 +80,8 @@ class FaultInjectionTest : public NetnsTest, public ::testing::WithParamInterfac
               {"portIsolation", true},
               {"capabilities", {{"portMappings", true}}},
               {"runtimeConfig",
-               {{"portMappings", json::array({{{"hostPort", host_port}, {"containerPort", 80}, {"protocol", "tcp"}}})}}},
+               {{"portMappings",
+                 json::array({{{"hostPort", host_port}, {"containerPort", 80}, {"protocol", "tcp"}}})}}},
               {"ipam",
                {{"type", "tether-ipam"},
                 {"dataDir", data_dir_},
@@ -121,7 +122,9 @@ class FaultInjectionTest : public NetnsTest, public ::testing::WithParamInterfac
     return lines;
   }
   std::size_t leases() { return count_leases(data_dir_ + "/finet"); }
-  Snapshot snapshot(TestNetns& ctr) { return {link_names(host()), link_names(ctr), bridge_addrs(), tether_rules(), leases()}; }
+  Snapshot snapshot(TestNetns& ctr) {
+    return {link_names(host()), link_names(ctr), bridge_addrs(), tether_rules(), leases()};
+  }
 
   // One successful ADD (then DEL) with counting on: the number of operations K of an ADD from
   // this state. `drop_bridge`: the ADD created the bridge, remove it to restore the state.

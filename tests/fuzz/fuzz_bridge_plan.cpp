@@ -26,7 +26,8 @@ void check_plan(const plugin::BridgePlan& p, const cni::NetConf& conf) {
   fuzz::expect(!p.is_default_gateway || p.is_gateway, "default gateway without gateway");
   if (p.mac) fuzz::expect(((*p.mac)[0] & 1) == 0, "multicast mac accepted", net::format_mac(*p.mac));
   fuzz::expect(p.network == conf.name, "network name changed");
-  fuzz::expect(p.port_mappings.empty() || p.port_mappings == conf.runtime_config.port_mappings, "port mappings changed");
+  fuzz::expect(p.port_mappings.empty() || p.port_mappings == conf.runtime_config.port_mappings,
+               "port mappings changed");
 }
 
 }  // namespace

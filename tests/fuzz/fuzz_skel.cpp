@@ -49,16 +49,15 @@ cni::Result fixed_result() {
 }
 
 const cni::PluginFuncs& funcs() {
-  static const cni::PluginFuncs f{
-      [](const cni::Request& r) {
-        check_request(r);
-        return fixed_result();
-      },
-      [](const cni::Request& r) { check_request(r); },
-      [](const cni::Request& r) { check_request(r); },
-      [](const cni::Request& r) { check_request(r); },
-      [](const cni::Request& r) { check_request(r); },
-      "fuzz"};
+  static const cni::PluginFuncs f{[](const cni::Request& r) {
+                                    check_request(r);
+                                    return fixed_result();
+                                  },
+                                  [](const cni::Request& r) { check_request(r); },
+                                  [](const cni::Request& r) { check_request(r); },
+                                  [](const cni::Request& r) { check_request(r); },
+                                  [](const cni::Request& r) { check_request(r); },
+                                  "fuzz"};
   return f;
 }
 

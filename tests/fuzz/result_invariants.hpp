@@ -53,8 +53,8 @@ inline void check_result_round_trips(const cni::Result& r) {
     try {
       printed = cni::result_to_string(r, v);
     } catch (const Error& e) {
-      expect(v < cni::kV030 && e.code() == cni::kIncompatibleVersion && r.ips.empty(),
-             "result_to_string failed", text + ": " + e.what());
+      expect(v < cni::kV030 && e.code() == cni::kIncompatibleVersion && r.ips.empty(), "result_to_string failed",
+             text + ": " + e.what());
       continue;
     }
     const cni::json j = cni::json::parse(printed, nullptr, false);

@@ -36,12 +36,16 @@ class BridgePluginTest : public NetnsTest {
   }
 
   json ipam(const std::string& ranges = R"([[{"subnet":"10.77.0.0/24"}]])", const std::string& extra = "") {
-    return json::parse(R"({"type":"tether-ipam","ranges":)" + ranges + R"(,"dataDir":")" + data_dir_ + "\"" +
-                       extra + "}");
+    return json::parse(R"({"type":"tether-ipam","ranges":)" + ranges + R"(,"dataDir":")" + data_dir_ + "\"" + extra +
+                       "}");
   }
   json conf(const std::string& version = "1.1.0", const json& extra = json::object()) {
-    json c = {{"cniVersion", version}, {"name", "tnet"},       {"type", "tether"},
-              {"bridge", kBridge},     {"isGateway", true},   {"ipam", ipam()},
+    json c = {{"cniVersion", version},
+              {"name", "tnet"},
+              {"type", "tether"},
+              {"bridge", kBridge},
+              {"isGateway", true},
+              {"ipam", ipam()},
               {"stateDir", data_dir_ + "/.state"}};  // never the host's /run/tether
     for (auto it = extra.begin(); it != extra.end(); ++it) c[it.key()] = it.value();
     return c;
@@ -389,8 +393,8 @@ TEST_F(BridgePluginTest, RouteLocalnetOnlyWithIpv4PortMappings) {
   add_ok(a, "ca", c);
   EXPECT_EQ(route_localnet(), "0\n") << "no port mapping: 127.0.0.1 stays unroutable";
   json cm = conf("1.0.0", {{"capabilities", {{"portMappings", true}}},
-                           {"runtimeConfig", {{"portMappings", {{{"hostPort", 18090}, {"containerPort", 80},
-                                                                 {"protocol", "tcp"}}}}}}});
+                           {"runtimeConfig",
+                            {{"portMappings", {{{"hostPort", 18090}, {"containerPort", 80}, {"protocol", "tcp"}}}}}}});
   add_ok(b, "cb", cm);
   EXPECT_EQ(route_localnet(), "1\n");
   del_ok("cb", b.path(), cm);
@@ -663,13 +667,16 @@ TEST_F(BridgePluginTest, MacSpoofCheckGuardsTheContainersPort) {
   PluginRun ok = call("CHECK", "ms", a.path(), check);
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   std::string out;
-  ASSERT_EQ(a.exec("ip link set eth0 down && ip link set eth0 address 0a:58:0a:4d:00:99 && ip link set eth0 up", &out), 0) << out;
+  ASSERT_EQ(a.exec("ip link set eth0 down && ip link set eth0 address 0a:58:0a:4d:00:99 && ip link set eth0 up", &out),
+            0)
+      << out;
   PluginRun bad = call("CHECK", "ms", a.path(), check);
   EXPECT_NE(bad.exit_code, 0) << "CHECK missed a changed MAC";
   del_ok("ms", a.path(), c);
   EXPECT_THAT(tether_firewall(host()), ::testing::IsEmpty());
 
-  PluginRun refused = call("ADD", "ms", a.path(), conf("1.1.0", {{"macspoofchk", true}, {"firewallBackend", "iptables"}}));
+  PluginRun refused = call("ADD", "ms", a.path(),
+                           conf("1.1.0", {{"macspoofchk", true}, {"firewallBackend", "iptables"}}));
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_THAT(refused.out, HasSubstr("macspoofchk"));
   EXPECT_THAT(link_names(a), ::testing::ElementsAre("lo")) << "refused before any change";
@@ -733,7 +740,8 @@ TEST_F(BridgePluginTest, OneContainerOnTwoNetworksBothWithDefaultRoutes) {
   ASSERT_EQ(r1.exit_code, 0) << r1.out << r1.err;
   const std::string v4 = links(ctr, "-4 route show default").dump(), v6 = links(ctr, "-6 route show default").dump();
   for (const char* want : {"\"gateway\":\"10.77.0.1\"", "\"gateway\":\"10.78.0.1\""}) EXPECT_THAT(v4, HasSubstr(want));
-  for (const char* want : {"\"gateway\":\"fd00:77::1\"", "\"gateway\":\"fd00:78::1\""}) EXPECT_THAT(v6, HasSubstr(want));
+  for (const char* want : {"\"gateway\":\"fd00:77::1\"", "\"gateway\":\"fd00:78::1\""})
+    EXPECT_THAT(v6, HasSubstr(want));
   std::string out;
   for (const char* gw : {"10.77.0.1", "10.78.0.1", "fd00:77::1", "fd00:78::1"})
     EXPECT_EQ(ctr.exec(std::string("ping -c1 -W2 ") + gw, &out), 0) << gw << ": " << out;

@@ -62,8 +62,8 @@ struct Outcome {
 
 // fork+exec of the plugin in `netns_fd`'s netns; if kill_after is set, SIGKILL at that instant
 // (unless it already exited). Everything the child needs is prepared before fork (threads).
-Outcome spawn(const std::string& bin, const std::vector<std::string>& env, const std::string& stdin_data,
-              int netns_fd, std::optional<std::chrono::microseconds> kill_after) {
+Outcome spawn(const std::string& bin, const std::vector<std::string>& env, const std::string& stdin_data, int netns_fd,
+              std::optional<std::chrono::microseconds> kill_after) {
   Outcome o;
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
@@ -288,8 +288,8 @@ TEST_P(CrashSoakTest, RandomKillsLeakNothingAndNeverDuplicateAnAddress) {
   const auto t0 = Clock::now();
   const unsigned seed = static_cast<unsigned>(env_long("TETHER_SOAK_SEED", static_cast<long>(::time(nullptr))));
   const long kill_target = env_long("TETHER_SOAK_KILLS", 1000);
-  std::cout << "[ soak ] " << GetParam() << ": seed " << seed << " (rerun with TETHER_SOAK_SEED=" << seed << "), kill target "
-            << kill_target << "\n";
+  std::cout << "[ soak ] " << GetParam() << ": seed " << seed << " (rerun with TETHER_SOAK_SEED=" << seed
+            << "), kill target " << kill_target << "\n";
 
   // Calibrate: one full ADD+DEL so the kill window spans a whole call, not just its exec.
   Outcome add = call("ADD", 0, std::nullopt);

@@ -33,10 +33,11 @@ class DadSettleTest : public NetnsTest {
 
   // enabledad, a gateway bridge, one IPv6 subnet from tether-ipam.
   json conf() {
-    json ipam = {{"type", "tether-ipam"}, {"ranges", json::parse(R"([[{"subnet":"fd00:7d::/64"}]])")},
+    json ipam = {{"type", "tether-ipam"},
+                 {"ranges", json::parse(R"([[{"subnet":"fd00:7d::/64"}]])")},
                  {"dataDir", data_dir_}};
-    return {{"cniVersion", "1.1.0"}, {"name", kNetwork}, {"type", "tether"}, {"bridge", kBridge},
-            {"isGateway", true},     {"enabledad", true},  {"ipam", ipam},  {"stateDir", data_dir_ + "/.state"}};
+    return {{"cniVersion", "1.1.0"}, {"name", kNetwork},  {"type", "tether"}, {"bridge", kBridge},
+            {"isGateway", true},     {"enabledad", true}, {"ipam", ipam},     {"stateDir", data_dir_ + "/.state"}};
   }
   PluginRun call(const std::string& cmd, const std::string& id, const TestNetns& ctr, const json& c) {
     return tether(cni_env(cmd, id, ctr.path(), "eth0"), c.dump());

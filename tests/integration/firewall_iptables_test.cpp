@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "fixture/netns_fixture.hpp"
+#include "lib/firewall/naming.hpp"
 #include "lib/fw_iptables/iptables_firewall.hpp"
 #include "lib/fw_iptables/nat_rules.hpp"
-#include "lib/firewall/naming.hpp"
 #include "lib/netns/netns.hpp"
 #include "lib/util/error.hpp"
 
@@ -120,8 +120,10 @@ class FirewallIptablesTest : public NetnsTest {
   std::unique_ptr<Firewall> fw_;
 };
 
-const std::vector<PortMapping> kMaps = {
-    {8080, 80, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, net::IpAddress::parse("10.1.1.1")}, {9000, 9001, net::L4Proto::Sctp, {}}, {8443, 443, net::L4Proto::Tcp, net::IpAddress::parse("fd01::1")}};
+const std::vector<PortMapping> kMaps = {{8080, 80, net::L4Proto::Tcp, {}},
+                                        {5353, 53, net::L4Proto::Udp, net::IpAddress::parse("10.1.1.1")},
+                                        {9000, 9001, net::L4Proto::Sctp, {}},
+                                        {8443, 443, net::L4Proto::Tcp, net::IpAddress::parse("fd01::1")}};
 
 TEST_F(FirewallIptablesTest, AddWritesExactRulesTheCliRecognises) {
   const NatPlan p = plan("ctr-a", {"10.77.0.2/24", "fd77::2/64"}, true, kMaps);
@@ -282,7 +284,7 @@ TEST_F(FirewallIptablesTest, DelOfAnUnknownKeyDoesNotQueueBehindABusyLock) {
   // We hold the lock throughout: a del/gc that queued for it would throw code 11 after the 5 s wait.
   const auto t0 = std::chrono::steady_clock::now();
   in_host([&] {
-    EXPECT_NO_THROW(fw_->del({"net1", "never-added", "eth0"}));  // decided from a lock-free snapshot
+    EXPECT_NO_THROW(fw_->del({"net1", "never-added", "eth0"}));              // decided from a lock-free snapshot
     EXPECT_NO_THROW(fw_->gc("net1", {AttachmentKey{"", "ctr-a", "eth0"}}));  // nothing invalid
   });
   const auto took = std::chrono::steady_clock::now() - t0;

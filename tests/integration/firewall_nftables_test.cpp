@@ -23,13 +23,14 @@
 namespace tether::firewall {
 namespace {
 
+using nftables::Socket;
 using nlohmann::json;
 using testing::NetnsTest;
 using testing::TestNetns;
-using nftables::Socket;
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
   return s;
 }
 
@@ -56,7 +57,8 @@ class FirewallNftablesTest : public NetnsTest {
     std::set<std::string> out;
     const json rs = ruleset();
     for (const auto& o : rs.at("nftables"))
-      if (o.contains("table")) out.insert(o["table"]["family"].get<std::string>() + " " + o["table"]["name"].get<std::string>());
+      if (o.contains("table"))
+        out.insert(o["table"]["family"].get<std::string>() + " " + o["table"]["name"].get<std::string>());
     return out;
   }
   // Chains, rules and set elements of every table, from the JSON listing.
@@ -64,12 +66,15 @@ class FirewallNftablesTest : public NetnsTest {
     std::multiset<std::string> out;
     const json rs = ruleset();
     for (const auto& o : rs.at("nftables")) {
-      if (o.contains("chain")) out.insert("chain " + o["chain"]["family"].get<std::string>() + " " + o["chain"]["name"].get<std::string>());
-      if (o.contains("rule")) out.insert("rule " + o["rule"]["family"].get<std::string>() + " " + o["rule"]["chain"].get<std::string>());
+      if (o.contains("chain"))
+        out.insert("chain " + o["chain"]["family"].get<std::string>() + " " + o["chain"]["name"].get<std::string>());
+      if (o.contains("rule"))
+        out.insert("rule " + o["rule"]["family"].get<std::string>() + " " + o["rule"]["chain"].get<std::string>());
       for (const char* kind : {"set", "map"})
         if (o.contains(kind) && o[kind].contains("elem"))
           for (const auto& e : o[kind]["elem"])
-            out.insert("elem " + o[kind]["family"].get<std::string>() + " " + o[kind]["name"].get<std::string>() + " " + e.dump());
+            out.insert("elem " + o[kind]["family"].get<std::string>() + " " + o[kind]["name"].get<std::string>() + " " +
+                       e.dump());
     }
     return out;
   }
@@ -88,7 +93,10 @@ class FirewallNftablesTest : public NetnsTest {
     return p;
   }
   static NatPlan example() {
-    return plan("ctr-a", {"10.77.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}, {8081, 81, net::L4Proto::Tcp, net::IpAddress::parse("10.1.1.1")}});
+    return plan("ctr-a", {"10.77.0.2/24"}, true,
+                {{8080, 80, net::L4Proto::Tcp, {}},
+                 {5353, 53, net::L4Proto::Udp, {}},
+                 {8081, 81, net::L4Proto::Tcp, net::IpAddress::parse("10.1.1.1")}});
   }
   // example() dual-stack, with a v6 hostIP mapping and macspoofchk: all three tables.
   static NatPlan full_example() {
@@ -263,8 +271,11 @@ TEST_F(FirewallNftablesTest, BytecodeIsWhatNftEmitsForTheSameText) {
   in_host([&] { fw_->add(p); });
   TestNetns& ref = add_container("ref");
   std::string out;
-  ASSERT_EQ(ref.exec("nft -f - <<'EOF'\n" + expected(kExpectedV4, p) + expected(kExpectedV6, p) + expected(kExpectedBridge, p) +
-                         "EOF\n", &out), 0) << out;
+  ASSERT_EQ(ref.exec("nft -f - <<'EOF'\n" + expected(kExpectedV4, p) + expected(kExpectedV6, p) +
+                         expected(kExpectedBridge, p) + "EOF\n",
+                     &out),
+            0)
+      << out;
   auto normalize = [](const std::string& text) {
     // Handles differ (creation order); element order within a set dump is the hash table's.
     std::multiset<std::string> lines;
@@ -392,7 +403,8 @@ TEST_F(FirewallNftablesTest, AddAgainReplaces) {
 TEST_F(FirewallNftablesTest, PortAndAddressOfALeftoverAreTakenOver) {
   const NatPlan a = example();
   in_host([&] { fw_->add(a); });
-  const NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true, {{9999, 99, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}});
+  const NatPlan b = plan("ctr-b", {"10.77.0.3/24"}, true,
+                         {{9999, 99, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}});
   in_host([&] { EXPECT_NO_THROW(fw_->add(b)); });
   std::string text = nft("list ruleset");
   const std::string b_owns = "udp . 5353 comment \"" + attachment_comment(b.key) + "\" : 10.77.0.3 . 53";
@@ -486,10 +498,12 @@ TEST_F(FirewallNftablesTest, CheckNamesWhatIsMissing) {
   nft("'add element ip tether hostports { udp . 5353 comment \"someone else\" : 10.77.0.2 . 53 }'");
   expect_missing({"udp . 5353", "belongs to 'someone else'"});
   nft("'delete element ip tether hostports { udp . 5353 }'");
-  nft("'add element ip tether hostports { udp . 5353 comment \"" + attachment_comment(p.key) + "\" : 10.77.0.2 . 54 }'");
+  nft("'add element ip tether hostports { udp . 5353 comment \"" + attachment_comment(p.key) +
+      "\" : 10.77.0.2 . 54 }'");
   expect_missing({"udp . 5353", "maps elsewhere"});
   nft("'delete element ip tether hostports { udp . 5353 }'");
-  nft("'add element ip tether hostports { udp . 5353 comment \"" + attachment_comment(p.key) + "\" : 10.77.0.2 . 53 }'");
+  nft("'add element ip tether hostports { udp . 5353 comment \"" + attachment_comment(p.key) +
+      "\" : 10.77.0.2 . 53 }'");
   in_host([&] { EXPECT_NO_THROW(fw_->check(p)); });
   nft("'delete element bridge tether allowed { \"tva\" . 02:42:0a:42:00:02 }'");
   expect_missing({"\"tva\" . 02:42:0a:42:00:02", "@allowed"});
@@ -514,8 +528,8 @@ TEST_F(FirewallNftablesTest, ForeignTablesAndObjectsSurvive) {
     fw_->add(p);
     fw_->add(q);
   });
-  nft("add chain ip tether admin-extra");                // someone else's object in our table keeps it
-  nft("'add element ip6 tether masq { fd77::99 }'");     // and so does an element without our comment
+  nft("add chain ip tether admin-extra");             // someone else's object in our table keeps it
+  nft("'add element ip6 tether masq { fd77::99 }'");  // and so does an element without our comment
   in_host([&] {
     fw_->del(p.key);
     fw_->del(q.key);
@@ -561,14 +575,16 @@ NatPlan storm_plan(int t, const std::string& ip4, const std::string& ip6, const 
   p.key = {network, "ctr-" + std::to_string(t), "eth0"};
   p.ip_masq = true;
   p.container_ips = {*net::IpPrefix::parse(ip4), *net::IpPrefix::parse(ip6)};
-  p.port_mappings = {{static_cast<std::uint16_t>(10000 + t), 80, net::L4Proto::Tcp, {}}, {static_cast<std::uint16_t>(20000 + t), 53, net::L4Proto::Udp, {}}};
+  p.port_mappings = {{static_cast<std::uint16_t>(10000 + t), 80, net::L4Proto::Tcp, {}},
+                     {static_cast<std::uint16_t>(20000 + t), 53, net::L4Proto::Udp, {}}};
   return p;
 }
 
 TEST_F(FirewallNftablesTest, ConcurrentAddDelStaysConsistent) {
   // A network per thread: its subnet element lives exactly as long as its attachment.
   auto plan_of = [](int t) {
-    return storm_plan(t, "10.77." + std::to_string(t) + ".2/24", "fd77:" + std::to_string(t) + "::2/64", "net" + std::to_string(t));
+    return storm_plan(t, "10.77." + std::to_string(t) + ".2/24", "fd77:" + std::to_string(t) + "::2/64",
+                      "net" + std::to_string(t));
   };
   storm(host().path(), plan_of);
   if (HasFailure()) return;
@@ -620,10 +636,17 @@ TEST_F(FirewallNftablesTest, MacspoofDropsFramesWithAnotherSourceMac) {
   TestNetns& b = add_container("msb");
   std::string out;
   ASSERT_EQ(host().exec("ip link add tbr0 type bridge && ip link set tbr0 up"
-                        " && ip link add tva type veth peer name eth0 netns " + a.name() +
-                        " && ip link add tvb type veth peer name eth0 netns " + b.name() +
-                        " && ip link set tva master tbr0 up && ip link set tvb master tbr0 up", &out), 0) << out;
-  ASSERT_EQ(a.exec("ip link set eth0 address 02:42:0a:42:00:02 && ip addr add 10.66.0.2/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
+                        " && ip link add tva type veth peer name eth0 netns " +
+                            a.name() + " && ip link add tvb type veth peer name eth0 netns " + b.name() +
+                            " && ip link set tva master tbr0 up && ip link set tvb master tbr0 up",
+                        &out),
+            0)
+      << out;
+  ASSERT_EQ(a.exec("ip link set eth0 address 02:42:0a:42:00:02 && ip addr add 10.66.0.2/24 dev eth0 && ip link set "
+                   "eth0 up",
+                   &out),
+            0)
+      << out;
   ASSERT_EQ(b.exec("ip addr add 10.66.0.3/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
   NatPlan p = plan("ctr-a", {"10.66.0.2/24"}, true, {{8080, 80, net::L4Proto::Tcp, {}}});
   p.host_ifname = "tva";
@@ -661,7 +684,6 @@ TEST_F(FirewallNftablesTest, MacspoofDropsFramesWithAnotherSourceMac) {
   EXPECT_TRUE(tables().empty());
   EXPECT_EQ(ping(), 0) << "after DEL nothing filters";
 }
-
 
 // FORWARD accepts (forward_rules.hpp) in iptables-nft's filter tables and in our own table.
 class FirewallNftForwardTest : public FirewallNftablesTest {
@@ -722,15 +744,16 @@ TEST_F(FirewallNftForwardTest, DockerUserGetsTheJumpAndIptablesNftListsAndMatche
     const auto user = lines_of(save, "DOCKER-USER");
     ASSERT_EQ(user.size(), 2u) << save;
     EXPECT_EQ(user[0], "-A DOCKER-USER -m comment --comment \"tether:shared forward\" -j TETHER-FORWARD") << "first";
-    EXPECT_EQ(lines_of(save, "FORWARD"), (std::vector<std::string>{"-A FORWARD -j DOCKER-USER", "-A FORWARD -j DOCKER-FORWARD"}))
+    EXPECT_EQ(lines_of(save, "FORWARD"),
+              (std::vector<std::string>{"-A FORWARD -j DOCKER-USER", "-A FORWARD -j DOCKER-FORWARD"}))
         << "FORWARD untouched with DOCKER-USER there";
     const bool v4 = std::string(ipt) == "iptables-nft";
     const std::vector<std::string> subnets = v4 ? std::vector<std::string>{"10.77.0.0/24", "10.80.16.0/20"}
                                                 : std::vector<std::string>{"fd77::/64", "fd78::/60"};
     std::vector<std::string> want;
     for (const auto& s : subnets) {
-      want.push_back("-A TETHER-FORWARD -d " + s + " -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"" +
-                     comment + "\" -j ACCEPT");
+      want.push_back("-A TETHER-FORWARD -d " + s +
+                     " -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"" + comment + "\" -j ACCEPT");
       want.push_back("-A TETHER-FORWARD -d " + s + " -m conntrack --ctstate DNAT -m comment --comment \"" + comment +
                      "\" -j ACCEPT");
       want.push_back("-A TETHER-FORWARD -s " + s + " -m comment --comment \"" + comment + "\" -j ACCEPT");
@@ -800,7 +823,8 @@ TEST_F(FirewallNftForwardTest, WithoutDockerUserTheJumpGoesFirstInForward) {
   EXPECT_FALSE(tables().count("ip6 filter")) << "no ip6 filter table was created";
   in_host([&] { EXPECT_NO_THROW(fw_->check_forward(p)); });
   in_host([&] { fw_->remove_forward("net1"); });
-  EXPECT_EQ(lines_of(sh("iptables-nft-save"), "FORWARD"), (std::vector<std::string>{"-A FORWARD -s 10.66.0.0/16 -j DROP"}));
+  EXPECT_EQ(lines_of(sh("iptables-nft-save"), "FORWARD"),
+            (std::vector<std::string>{"-A FORWARD -s 10.66.0.0/16 -j DROP"}));
   EXPECT_EQ(sh("iptables-nft-save").find("TETHER"), std::string::npos);
 }
 
@@ -892,7 +916,8 @@ TEST_F(FirewallNftForwardTest, OurForwardChainLivesWithOurTable) {
   const NatPlan nat = example();  // v4 only: no ip6 table of ours
   in_host([&] { fw_->add(nat); });
   in_host([&] { fw_->ensure_forward(p); });
-  EXPECT_EQ(nft("list chain ip tether forward"), replace_all(kOwnForwardChain, "\"C\"", "\"" + forward_rule_comment("net1") + "\""));
+  EXPECT_EQ(nft("list chain ip tether forward"),
+            replace_all(kOwnForwardChain, "\"C\"", "\"" + forward_rule_comment("net1") + "\""));
   EXPECT_EQ(tables(), (std::set<std::string>{"ip tether"})) << "no ip6 table made for the accepts";
   in_host([&] { EXPECT_NO_THROW(fw_->check_forward(p)); });
   nft("flush chain ip tether forward");
@@ -929,7 +954,8 @@ TEST_F(FirewallNftForwardTest, ForeignRulesSurvive) {
   nft("add rule ip tether forward ip saddr 10.99.0.1 accept");
   in_host([&] { fw_->remove_forward("net1"); });
   const std::string save = sh("iptables-nft-save");
-  EXPECT_EQ(lines_of(save, "TETHER-FORWARD"), (std::vector<std::string>{"-A TETHER-FORWARD -s 10.99.0.0/24 -j ACCEPT"}));
+  EXPECT_EQ(lines_of(save, "TETHER-FORWARD"),
+            (std::vector<std::string>{"-A TETHER-FORWARD -s 10.99.0.0/24 -j ACCEPT"}));
   EXPECT_EQ(lines_of(save, "DOCKER-USER").size(), 2u) << "the chain is still in use: its jump stays";
   EXPECT_EQ(save.find(forward_rule_comment("net1")), std::string::npos) << save;
   std::string own = nft("list chain ip tether forward");

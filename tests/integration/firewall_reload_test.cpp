@@ -45,7 +45,8 @@ class FirewallReloadTest : public NetnsTest, public ::testing::WithParamInterfac
                           &out),
               0)
         << out;
-    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
+    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0)
+        << out;
   }
 
   bool nftables() const { return GetParam() == std::string("nftables"); }
@@ -66,7 +67,8 @@ class FirewallReloadTest : public NetnsTest, public ::testing::WithParamInterfac
   }
   // `tether firewall-reload` in the host netns: exit status, stdout + stderr in *out.
   int reload(std::string* out) {
-    return host().exec(std::string(TETHER_BIN_DIR) + "/tether firewall-reload --state-dir " + state_dir() + " 2>&1", out);
+    return host().exec(std::string(TETHER_BIN_DIR) + "/tether firewall-reload --state-dir " + state_dir() + " 2>&1",
+                       out);
   }
   // What the host's firewall holds that the wipe removes.
   void wipe() {

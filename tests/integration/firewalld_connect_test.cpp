@@ -132,7 +132,8 @@ TEST_F(FirewalldConnectTest, BinariesDoNotLinkLibsystemd) {
   char self[4096] = {};
   ASSERT_GT(::readlink("/proc/self/exe", self, sizeof self - 1), 0);
   // (tether-ipam is a static executable: no dynamic dependencies at all.)
-  for (const std::string& bin : {std::string(self), std::string(TETHER_FIREWALLD_PROBE), std::string(TETHER_PLUGIN_BIN)}) {
+  for (const std::string& bin :
+       {std::string(self), std::string(TETHER_FIREWALLD_PROBE), std::string(TETHER_PLUGIN_BIN)}) {
     std::string out;
     ASSERT_EQ(shell("ldd " + bin, &out), 0) << bin << ": " << out;
     EXPECT_TRUE(has(out, "libc.so.6")) << bin << ": " << out;  // ldd did list its libraries

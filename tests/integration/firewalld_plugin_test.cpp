@@ -37,11 +37,10 @@ constexpr const char* kOutside = "10.84.0.2";
 // `tether firewall-reload --watch` in the sandbox's netns, output to a file; killed at the end.
 class WatchProcess {
  public:
-  WatchProcess(const FirewalldSandbox& sb, const std::string& state_dir, const std::string& log)
-      : log_(log) {
-    const std::string cmd = "exec ip netns exec " + sb.netns_name() + " env DBUS_SYSTEM_BUS_ADDRESS=" +
-                            sb.bus_address() + " " + TETHER_BIN_DIR + "/tether firewall-reload --watch --state-dir " +
-                            state_dir + " >" + log + " 2>&1";
+  WatchProcess(const FirewalldSandbox& sb, const std::string& state_dir, const std::string& log) : log_(log) {
+    const std::string cmd = "exec ip netns exec " + sb.netns_name() +
+                            " env DBUS_SYSTEM_BUS_ADDRESS=" + sb.bus_address() + " " + TETHER_BIN_DIR +
+                            "/tether firewall-reload --watch --state-dir " + state_dir + " >" + log + " 2>&1";
     const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
     if (posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) pid_ = -1;
   }
@@ -89,7 +88,8 @@ class FirewalldPluginTest : public FirewalldTest {
                           &out),
               0)
         << out;
-    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
+    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0)
+        << out;
   }
   void TearDown() override {
     c1_.reset();
@@ -107,9 +107,12 @@ class FirewalldPluginTest : public FirewalldTest {
     return c;
   }
   PluginRun plugin(const std::string& command, const json& c) {
-    const std::map<std::string, std::string> env = {
-        {"CNI_COMMAND", command}, {"CNI_CONTAINERID", "c1"},       {"CNI_NETNS", c1_->path()},
-        {"CNI_IFNAME", "eth0"},   {"CNI_PATH", TETHER_BIN_DIR},     {"DBUS_SYSTEM_BUS_ADDRESS", sandbox().bus_address()}};
+    const std::map<std::string, std::string> env = {{"CNI_COMMAND", command},
+                                                    {"CNI_CONTAINERID", "c1"},
+                                                    {"CNI_NETNS", c1_->path()},
+                                                    {"CNI_IFNAME", "eth0"},
+                                                    {"CNI_PATH", TETHER_BIN_DIR},
+                                                    {"DBUS_SYSTEM_BUS_ADDRESS", sandbox().bus_address()}};
     return run_plugin(std::string(TETHER_BIN_DIR) + "/tether", env, c.dump(), sandbox().netns_name());
   }
   std::string trusted() { return firewall_cmd(sandbox(), "--zone=trusted --list-sources"); }

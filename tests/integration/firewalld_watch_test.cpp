@@ -3,8 +3,8 @@
 // The watcher re-trusts its subnet in on_reload, as `tether firewall-reload --watch` will.
 #include <atomic>
 #include <chrono>
-#include <iostream>
 #include <future>
+#include <iostream>
 #include <string>
 #include <thread>
 
@@ -148,7 +148,7 @@ TEST_F(FirewalldWatchTest, OneCallWhenFirewalldComesBack) {
 
 TEST_F(FirewalldWatchTest, ReturnsWhenTheBusGoesAway) {
   Watcher watcher("10.88.0.0/24");
-  drop_sandbox();  // kills dbus-daemon (and firewalld) with the sandbox
+  drop_sandbox();                           // kills dbus-daemon (and firewalld) with the sandbox
   const auto end = watcher.wait_end(120s);  // a hang guard, not a latency bound
   ASSERT_TRUE(end.has_value()) << "watch_reloads still running after its bus went away";
   EXPECT_EQ(*end, WatchEnd::kBusGone);

@@ -43,16 +43,20 @@ class ForwardTest : public NetnsTest, public ::testing::WithParamInterface<const
     c2_ = &add_container("c2");
     std::string out;
     ASSERT_EQ(host().exec("ip link add tvo0 type veth peer name eth0 netns " + out_->name() + " && ip addr add " +
-                              kHostUplink + "/24 dev tvo0 && ip link set tvo0 up && "
+                              kHostUplink +
+                              "/24 dev tvo0 && ip link set tvo0 up && "
                               "sysctl -qw net.bridge.bridge-nf-call-iptables=1",
                           &out),
               0)
         << out;
-    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0) << out;
+    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0)
+        << out;
     ASSERT_EQ(host().exec(docker_setup(iptables()), &out), 0) << out;
   }
 
-  std::string iptables() const { return std::string("iptables-") + (GetParam() == std::string("legacy") ? "legacy" : "nft"); }
+  std::string iptables() const {
+    return std::string("iptables-") + (GetParam() == std::string("legacy") ? "legacy" : "nft");
+  }
   json conf(bool forward_accept = true) {
     json c = nat_bridge_conf("fwnet", kBridge, data_dir_, "10.89.0.0/24", "auto");
     c["forwardAccept"] = forward_accept;
@@ -69,7 +73,8 @@ class ForwardTest : public NetnsTest, public ::testing::WithParamInterface<const
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
   std::string ip_of(const json& result) {
-    return result["ips"][0]["address"].get<std::string>().substr(0, result["ips"][0]["address"].get<std::string>().find('/'));
+    return result["ips"][0]["address"].get<std::string>().substr(0, result["ips"][0]["address"].get<std::string>().find(
+                                                                        '/'));
   }
   std::string save() {
     std::string out;

@@ -62,7 +62,10 @@ class HostileBridgeTest : public NetnsTest {
               {"ipMasq", true},
               {"capabilities", {{"portMappings", true}, {"mac", true}}},
               {"stateDir", data_dir_ + "/.state"},  // never the host's /run/tether
-              {"ipam", {{"type", "tether-ipam"}, {"dataDir", data_dir_}, {"ranges", json::parse(R"([[{"subnet":"10.67.0.0/24"}]])")}}}};
+              {"ipam",
+               {{"type", "tether-ipam"},
+                {"dataDir", data_dir_},
+                {"ranges", json::parse(R"([[{"subnet":"10.67.0.0/24"}]])")}}}};
     if (!patch.empty()) c.merge_patch(json::parse(patch));
     return c;
   }
@@ -151,12 +154,15 @@ TEST_F(HostileBridgeTest, SnapshotSeesASuccessfulAdd) {
 // ADD refuses what tether cannot build (code 7) and creates nothing; the runtime then sends DEL,
 // which must succeed (the spec's DEL of resources that are gone), or the pod never terminates.
 TEST_F(HostileBridgeTest, DelSucceedsForAConfigAddRefused) {
-  for (const auto& [patch, key] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"macspoofchk":true,"firewallBackend":"iptables"})", "macspoofchk"},
-           {R"({"vlan":100})", "vlan"},  // with the base config's isGateway
-           {R"({"ipMasqBackend":"pf"})", "ipMasqBackend"},
-           {R"({"ipam":{"type":"tether"}})", "ipam.type"},
-           {R"({"runtimeConfig":{"mac":"01:00:5e:00:00:01"}})", "runtimeConfig.mac"}}) {
+  for (const auto& [patch, key] :
+       std::vector<std::pair<std::string, std::string>>{{R"({"macspoofchk":true,"firewallBackend":"iptables"})",
+                                                         "macspoofchk"},
+                                                        {R"({"vlan":100})",
+                                                         "vlan"},  // with the base config's isGateway
+                                                        {R"({"ipMasqBackend":"pf"})", "ipMasqBackend"},
+                                                        {R"({"ipam":{"type":"tether"}})", "ipam.type"},
+                                                        {R"({"runtimeConfig":{"mac":"01:00:5e:00:00:01"}})",
+                                                         "runtimeConfig.mac"}}) {
     SCOPED_TRACE(patch);
     expect_rejected(patch, 7, key, Del::kSucceeds);
     for (int i = 0; i < 2; ++i) {
@@ -275,7 +281,8 @@ TEST_F(HostileBridgeTest, OversizedAndDeepStdin) {
 
 TEST_F(HostileBridgeTest, SubnetOverlappingAHostRouteWarns) {
   std::string out;
-  ASSERT_EQ(host().exec("ip link add ttup0 type veth peer name ttup0p && ip link set ttup0 up && ip link set ttup0p up && "
+  ASSERT_EQ(host().exec("ip link add ttup0 type veth peer name ttup0p && ip link set ttup0 up && ip link set ttup0p up "
+                        "&& "
                         "ip route add 10.67.0.0/16 dev ttup0",
                         &out),
             0)

@@ -155,8 +155,8 @@ TEST_F(IpamBinaryTest, GcReleasesLeasesNotInValidAttachments) {
   { std::ofstream(net_dir() + "/10.1.0.60") << "legacykeep"; }
   { std::ofstream(net_dir() + "/10.1.0.61") << std::string("\0\x01", 2); }  // garbage
   json gc = json::parse(c);
-  gc["cni.dev/valid-attachments"] = json::array({{{"containerID", "keep"}, {"ifname", "eth0"}},
-                                                 {{"containerID", "legacykeep"}, {"ifname", "eth0"}}});
+  gc["cni.dev/valid-attachments"] = json::array(
+      {{{"containerID", "keep"}, {"ifname", "eth0"}}, {{"containerID", "legacykeep"}, {"ifname", "eth0"}}});
   PluginRun r = ipam("GC", "", gc.dump());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto l = leases();
@@ -219,10 +219,10 @@ TEST_F(IpamBinaryTest, StatusDoesNotWaitForTheLockButAddDoes) {
 
 TEST_F(IpamBinaryTest, CrashLeftFilesAreHandled) {
   std::filesystem::create_directories(net_dir());
-  { std::ofstream(net_dir() + "/10.1.0.2"); }                                      // empty: crashed create
-  { std::ofstream(net_dir() + "/10.1.0.3") << std::string("\0\0\0\0", 4); }        // zero-filled
+  { std::ofstream(net_dir() + "/10.1.0.2"); }                                       // empty: crashed create
+  { std::ofstream(net_dir() + "/10.1.0.3") << std::string("\0\0\0\0", 4); }         // zero-filled
   { std::ofstream(net_dir() + "/.tether-tmp.424242.0.lease") << "ghost\r\neth0"; }  // our temp file
-  { std::ofstream(net_dir() + "/last_reserved_ip.0") << "not an ip"; }             // torn cursor
+  { std::ofstream(net_dir() + "/last_reserved_ip.0") << "not an ip"; }              // torn cursor
   json r = add_ok("ctr1", conf());
   EXPECT_EQ(r["ips"][0]["address"], "10.1.0.2/24") << "empty file reclaimed under the lock";
   r = add_ok("ctr2", conf());

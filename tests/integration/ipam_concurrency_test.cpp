@@ -35,8 +35,7 @@ TEST_F(IpamBinaryTest, SixtyFourConcurrentAddsGetDistinctAddresses) {
   }
   std::vector<PluginRun> runs(kN);
   std::vector<std::thread> threads;
-  for (int i = 0; i < kN; ++i)
-    threads.emplace_back([&, i] { runs[i] = ipam("ADD", name_of("ctr", i), c); });
+  for (int i = 0; i < kN; ++i) threads.emplace_back([&, i] { runs[i] = ipam("ADD", name_of("ctr", i), c); });
   for (auto& t : threads) t.join();
   std::set<std::string> v4, v6;
   for (int i = 0; i < kN; ++i) {
@@ -81,7 +80,8 @@ TEST_F(IpamBinaryTest, AddDelStormNeverHandsOneAddressToTwoContainers) {
           std::lock_guard g(mu);
           // The previous holder leaves this map before its DEL starts, so a present entry
           // means two containers hold the address at once.
-          if (auto it = holder.find(ip); it != holder.end()) problems.push_back(ip + " given to " + id + " while held by " + it->second);
+          if (auto it = holder.find(ip); it != holder.end())
+            problems.push_back(ip + " given to " + id + " while held by " + it->second);
           holder[ip] = id;
           // While we hold it, the file on disk must name us.
           const std::string on_disk = read(ip.substr(0, ip.find('/')));
@@ -93,7 +93,8 @@ TEST_F(IpamBinaryTest, AddDelStormNeverHandsOneAddressToTwoContainers) {
         {
           std::lock_guard g(mu);
           const std::string on_disk = read(ip.substr(0, ip.find('/')));
-          if (on_disk != id + "\r\neth0") problems.push_back(ip + " was overwritten by '" + on_disk + "' while " + id + " held it");
+          if (on_disk != id + "\r\neth0")
+            problems.push_back(ip + " was overwritten by '" + on_disk + "' while " + id + " held it");
           holder.erase(ip);
         }
         const PluginRun d = ipam("DEL", id, c);
@@ -165,8 +166,7 @@ TEST_F(IpamInterop, TetherIpamLeaseIsHonouredAndReleasedByHostLocal) {
 
 TEST_F(IpamInterop, Ipv6FileNamesMatchHostLocalsSpelling) {
   // Two equal runs of zero groups: both must compress the first ("fd00::1:0:0:ffff:fffe").
-  const std::string v6 =
-      conf(R"([[{"subnet":"fd00:0:0:1::/64","rangeStart":"fd00:0:0:1:0:0:ffff:fffe"}]])", "1.0.0");
+  const std::string v6 = conf(R"([[{"subnet":"fd00:0:0:1::/64","rangeStart":"fd00:0:0:1:0:0:ffff:fffe"}]])", "1.0.0");
   const PluginRun h = host_local("ADD", "h1", v6);
   ASSERT_EQ(h.exit_code, 0) << h.out;
   EXPECT_TRUE(has("fd00::1:0:0:ffff:fffe"));

@@ -88,8 +88,8 @@ class IpamBinaryTest : public ::testing::Test {
     if (!std::filesystem::exists(net_dir())) return out;
     for (const auto& e : std::filesystem::directory_iterator(net_dir())) {
       const std::string n = e.path().filename();
-      if (n.find_first_not_of("0123456789abcdef.:") == std::string::npos && n.find_first_of(".:") != std::string::npos &&
-          !e.is_directory())
+      if (n.find_first_not_of("0123456789abcdef.:") == std::string::npos &&
+          n.find_first_of(".:") != std::string::npos && !e.is_directory())
         out[n] = read(n);
     }
     return out;

@@ -65,7 +65,8 @@ TEST_F(IptablesConcurrencyTest, ForeignWriterAndTetherLoseNothing) {
   // Foreign side: append rule i, and delete it again when i % 3 == 0 (adds and deletes interleave,
   // the pattern that makes lock-less table replaces lose updates without any error).
   const std::string script = "for i in $(seq 1 " + std::to_string(kForeignRules) +
-                             "); do iptables-legacy -w -t nat -A FOREIGN -s 10.200.$((i / 200)).$((i % 200))/32 -j RETURN"
+                             "); do iptables-legacy -w -t nat -A FOREIGN -s 10.200.$((i / 200)).$((i % 200))/32 -j "
+                             "RETURN"
                              " || exit 1; if [ $((i % 3)) -eq 0 ]; then iptables-legacy -w -t nat -D FOREIGN"
                              " -s 10.200.$((i / 200)).$((i % 200))/32 -j RETURN || exit 1; fi; done";
   std::string ns = host().name();

@@ -146,9 +146,9 @@ TEST_P(NatTrafficTest, NeighbourOnTheSameBridgeReachesAPublishedPort) {
   TestNetns& a = add_container("bra");
   TestNetns& b = add_container("brb");
   sh(host(), "ip link add tbr0 type bridge && ip addr add 10.66.0.1/24 dev tbr0 && ip link set tbr0 up"
-             " && ip link add tva type veth peer name eth0 netns " + a.name() +
-             " && ip link add tvb type veth peer name eth0 netns " + b.name() +
-             " && ip link set tva master tbr0 up && ip link set tvb master tbr0 up");
+             " && ip link add tva type veth peer name eth0 netns " +
+                 a.name() + " && ip link add tvb type veth peer name eth0 netns " + b.name() +
+                 " && ip link set tva master tbr0 up && ip link set tvb master tbr0 up");
   sh(a, "ip addr add 10.66.0.2/24 dev eth0 && ip link set eth0 up && ip route add default via 10.66.0.1");
   sh(b, "ip addr add 10.66.0.3/24 dev eth0 && ip link set eth0 up && ip route add default via 10.66.0.1");
   NatPlan pb;

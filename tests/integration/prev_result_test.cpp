@@ -36,8 +36,12 @@ class PrevResultTest : public NetnsTest {
     return json::parse(R"({"type":"tether-ipam","ranges":)" + ranges + R"(,"dataDir":")" + data_dir_ + "\"}");
   }
   json conf(const std::string& version = "1.1.0", const json& extra = json::object()) {
-    json c = {{"cniVersion", version}, {"name", "tnet"},       {"type", "tether"},
-              {"bridge", kBridge},     {"isGateway", true},   {"ipam", ipam()},
+    json c = {{"cniVersion", version},
+              {"name", "tnet"},
+              {"type", "tether"},
+              {"bridge", kBridge},
+              {"isGateway", true},
+              {"ipam", ipam()},
               {"stateDir", data_dir_ + "/.state"}};  // never the host's /run/tether
     for (auto it = extra.begin(); it != extra.end(); ++it) c[it.key()] = it.value();
     return c;
@@ -82,7 +86,8 @@ json foreign_prev_result(TestNetns& ctr) {
             0)
       << out;
   return json::parse(R"({"cniVersion":"1.1.0",
-    "interfaces":[{"name":"dummy0","mac":"0a:58:0a:63:00:05","sandbox":")" + ctr.path() + R"("}],
+    "interfaces":[{"name":"dummy0","mac":"0a:58:0a:63:00:05","sandbox":")" +
+                     ctr.path() + R"("}],
     "ips":[{"address":"10.99.0.5/24","gateway":"10.99.0.1","interface":0}],
     "routes":[{"dst":"10.98.0.0/16","gw":"10.99.0.1"}],
     "dns":{"nameservers":["10.99.0.53"],"domain":"foreign.example","search":["foreign.example"]}})");

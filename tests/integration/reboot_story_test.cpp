@@ -134,7 +134,8 @@ TEST_P(RebootStoryTest, GcWithTheLiveListReclaimsLeasesOfVanishedNetns) {
     std::string save;
     host().exec("iptables-legacy-save -t nat", &save);
     EXPECT_NE(save.find(":network net=" + std::string(kNet) + "\" -j MASQUERADE"), std::string::npos)
-        << "the network's masquerade stays while it has a DNAT rule\n" << save;
+        << "the network's masquerade stays while it has a DNAT rule\n"
+        << save;
   }
   ASSERT_EQ(ctr("new-0").exec("ip -4 -o addr show dev eth0", &out), 0);
   EXPECT_NE(out.find(" " + live_ip + "/29"), std::string::npos) << out;
@@ -147,7 +148,8 @@ TEST_P(RebootStoryTest, GcWithTheLiveListReclaimsLeasesOfVanishedNetns) {
   EXPECT_NE(over.exit_code, 0) << over.out;
 
   // Cleanup as a runtime would; the empty-list GC then has nothing left to do.
-  for (int i = 0; i < kPool; ++i) EXPECT_EQ(call("DEL", numbered("new-", i), ctr(numbered("new-", i)).path()).exit_code, 0);
+  for (int i = 0; i < kPool; ++i)
+    EXPECT_EQ(call("DEL", numbered("new-", i), ctr(numbered("new-", i)).path()).exit_code, 0);
   EXPECT_EQ(call("DEL", "new-9", ctr("new-9").path()).exit_code, 0);
   EXPECT_EQ(call("GC", "new-0", "", json::array()).exit_code, 0);
   EXPECT_TRUE(leases().empty());

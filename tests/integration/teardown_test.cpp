@@ -102,7 +102,8 @@ TEST_F(TeardownTest, GcWithoutValidAttachmentsRemovesEverything) {
   ASSERT_GT(tether_rules(), 0u);
 
   json gc = c;  // cniVersion 1.1.0, no valid-attachments key at all
-  PluginRun r = tether({{"CNI_COMMAND", "GC"}, {"CNI_PATH", TETHER_BIN_DIR}, {"XTABLES_LOCKFILE", lock_file_}}, gc.dump());
+  PluginRun r = tether({{"CNI_COMMAND", "GC"}, {"CNI_PATH", TETHER_BIN_DIR}, {"XTABLES_LOCKFILE", lock_file_}},
+                       gc.dump());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(leases(), 0u);
   EXPECT_EQ(tether_rules(), 0u);

@@ -21,10 +21,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -208,7 +208,9 @@ class ForeignWriter {
  public:
   ForeignWriter(std::string name, const std::string& netns, const std::string& dir, const std::string& setup,
                 const std::string& step)
-      : name_(std::move(name)), stop_(dir + "/" + name_ + ".stop"), count_(dir + "/" + name_ + ".count"),
+      : name_(std::move(name)),
+        stop_(dir + "/" + name_ + ".stop"),
+        count_(dir + "/" + name_ + ".count"),
         err_(dir + "/" + name_ + ".err") {
     const std::string script = "exec 2>" + err_ + "; " + setup + " || exit 1; i=0; while [ ! -e " + stop_ +
                                " ]; do i=$((i + 1)); " + step + " echo $i > " + count_ + "; done";
@@ -312,23 +314,25 @@ class TortureTest : public NetnsTest, public ::testing::WithParamInterface<const
     std::vector<ForeignCheck> w;
     if (!nft()) {
       const std::string rule = "-s " + foreign_addr_sh(200) + "/32 -j RETURN";
-      w.push_back({std::make_unique<ForeignWriter>(
-                       "legacy", host().name(), scratch_,
-                       "export XTABLES_LOCKFILE=" + lock_file_ + "; iptables-legacy -w -t nat -N FOREIGN",
-                       "iptables-legacy -w -t nat -A FOREIGN " + rule + " || exit 1; if [ $((i % 3)) -eq 0 ]; then " +
-                           "iptables-legacy -w -t nat -D FOREIGN " + rule + " || exit 1; fi;"),
-                   [](int steps) {
-                     std::multiset<std::string> m;
-                     for (int i = 1; i <= steps; ++i)
-                       if (foreign_kept(i)) m.insert("-A FOREIGN -s " + foreign_addr(200, i) + "/32 -j RETURN");
-                     return m;
-                   },
-                   [this] {
-                     std::string save;
-                     EXPECT_EQ(host().exec("iptables-legacy-save -t nat", &save), 0) << save;
-                     const auto v = lines_with(save, "-A FOREIGN ");
-                     return std::multiset<std::string>(v.begin(), v.end());
-                   }});
+      w.push_back(
+          {std::make_unique<ForeignWriter>("legacy", host().name(), scratch_,
+                                           "export XTABLES_LOCKFILE=" + lock_file_ +
+                                               "; iptables-legacy -w -t nat -N FOREIGN",
+                                           "iptables-legacy -w -t nat -A FOREIGN " + rule +
+                                               " || exit 1; if [ $((i % 3)) -eq 0 ]; then " +
+                                               "iptables-legacy -w -t nat -D FOREIGN " + rule + " || exit 1; fi;"),
+           [](int steps) {
+             std::multiset<std::string> m;
+             for (int i = 1; i <= steps; ++i)
+               if (foreign_kept(i)) m.insert("-A FOREIGN -s " + foreign_addr(200, i) + "/32 -j RETURN");
+             return m;
+           },
+           [this] {
+             std::string save;
+             EXPECT_EQ(host().exec("iptables-legacy-save -t nat", &save), 0) << save;
+             const auto v = lines_with(save, "-A FOREIGN ");
+             return std::multiset<std::string>(v.begin(), v.end());
+           }});
       return w;
     }
     // Its own table: a rule per step (deleted by the handle nft echoes) and a set element.
@@ -337,12 +341,13 @@ class TortureTest : public NetnsTest, public ::testing::WithParamInterface<const
                      "nft", host().name(), scratch_,
                      R"(nft add table inet foreign && nft add set inet foreign s '{ type ipv4_addr; }' && )"
                      R"(nft add chain inet foreign c '{ type filter hook forward priority 0; policy accept; }')",
-                     "a=" + a + R"(; out=$(nft -e -a add rule inet foreign c ip saddr $a counter accept comment "\"f$i\"") )"
-                     R"(|| exit 1; h=$(printf '%s\n' "$out" | sed -n 's/.*# handle \([0-9][0-9]*\)$/\1/p'); )"
-                     R"([ -n "$h" ] || { echo "no handle in: $out" >&2; exit 1; }; )"
-                     R"(nft add element inet foreign s "{ $a }" || exit 1; if [ $((i % 3)) -eq 0 ]; then )"
-                     R"(nft delete rule inet foreign c handle $h || exit 1; )"
-                     R"(nft delete element inet foreign s "{ $a }" || exit 1; fi;)"),
+                     "a=" + a +
+                         R"(; out=$(nft -e -a add rule inet foreign c ip saddr $a counter accept comment "\"f$i\"") )"
+                         R"(|| exit 1; h=$(printf '%s\n' "$out" | sed -n 's/.*# handle \([0-9][0-9]*\)$/\1/p'); )"
+                         R"([ -n "$h" ] || { echo "no handle in: $out" >&2; exit 1; }; )"
+                         R"(nft add element inet foreign s "{ $a }" || exit 1; if [ $((i % 3)) -eq 0 ]; then )"
+                         R"(nft delete rule inet foreign c handle $h || exit 1; )"
+                         R"(nft delete element inet foreign s "{ $a }" || exit 1; fi;)"),
                  [](int steps) {
                    std::multiset<std::string> m;
                    for (int i = 1; i <= steps; ++i)
@@ -362,8 +367,9 @@ class TortureTest : public NetnsTest, public ::testing::WithParamInterface<const
     const std::string rule = "-s " + foreign_addr_sh(203) + "/32 -j RETURN";
     std::string step;
     for (const char* t : {"nat", "filter"})
-      step += std::string("iptables-nft -w -t ") + t + " -A FOREIGN-NFT " + rule + " || exit 1; if [ $((i % 3)) -eq 0 ]; " +
-              "then iptables-nft -w -t " + t + " -D FOREIGN-NFT " + rule + " || exit 1; fi; ";
+      step += std::string("iptables-nft -w -t ") + t + " -A FOREIGN-NFT " + rule +
+              " || exit 1; if [ $((i % 3)) -eq 0 ]; " + "then iptables-nft -w -t " + t + " -D FOREIGN-NFT " + rule +
+              " || exit 1; fi; ";
     w.push_back({std::make_unique<ForeignWriter>("iptables-nft", host().name(), scratch_,
                                                  "iptables-nft -w -t nat -N FOREIGN-NFT && "
                                                  "iptables-nft -w -t filter -N FOREIGN-NFT",
@@ -421,11 +427,13 @@ class TortureTest : public NetnsTest, public ::testing::WithParamInterface<const
       if (ips[i].empty()) continue;
       std::size_t dnat = 0;
       for (const auto& l : lines_with(save, "--dport " + std::to_string(kHostPortBase + i) + " "))
-        dnat += l.starts_with("-A TETHER-HOSTPORTS") && l.find("--to-destination " + ips[i] + ":80") != std::string::npos;
+        dnat += l.starts_with("-A TETHER-HOSTPORTS") &&
+                l.find("--to-destination " + ips[i] + ":80") != std::string::npos;
       EXPECT_EQ(dnat, 1u) << "DNAT rule of tor-" << i << "\n" << save;
     }
     // Containers with a published port are masqueraded by their network's rule.
-    EXPECT_EQ(lines_with(save, std::string("-A TETHER-POSTROUTING -s ") + kSubnet + " ! -d " + kSubnet + " ").size(), 1u)
+    EXPECT_EQ(lines_with(save, std::string("-A TETHER-POSTROUTING -s ") + kSubnet + " ! -d " + kSubnet + " ").size(),
+              1u)
         << save;
   }
 
@@ -503,7 +511,8 @@ TEST_P(TortureTest, SixtyFourConcurrentAddDelWithStatusPollerAndForeignWriters) 
       PluginRun r = adds[i].get();
       EXPECT_EQ(r.exit_code, 0) << "ADD tor-" << i << ": " << r.out << r.err;
       if (r.exit_code == 0)
-        ips[i] = net::IpPrefix::parse(json::parse(r.out)["ips"][0]["address"].get<std::string>())->address().to_string();
+        ips[i] =
+            net::IpPrefix::parse(json::parse(r.out)["ips"][0]["address"].get<std::string>())->address().to_string();
     }
     add_s = std::max(add_s, std::chrono::duration<double>(Clock::now() - add_start).count());
     std::set<std::string> distinct(ips.begin(), ips.end());
@@ -568,11 +577,12 @@ TEST_P(TortureTest, SixtyFourConcurrentAddDelWithStatusPollerAndForeignWriters) 
 
   std::sort(status_us.begin(), status_us.end());
   auto pct = [&](double q) {
-    return status_us.empty() ? 0.0 : status_us[static_cast<size_t>(q * static_cast<double>(status_us.size() - 1))] / 1000.0;
+    return status_us.empty() ? 0.0
+                             : status_us[static_cast<size_t>(q * static_cast<double>(status_us.size() - 1))] / 1000.0;
   };
   std::cout << "[ torture ] " << GetParam() << ": " << kRounds << " rounds; " << kContainers
-            << " concurrent ADDs in max " << add_s << " s, DELs in max " << del_s << " s; code-11 retries "
-            << retries_ << "; foreign steps:" << foreign_summary << "; STATUS calls " << status_calls << ", failures "
+            << " concurrent ADDs in max " << add_s << " s, DELs in max " << del_s << " s; code-11 retries " << retries_
+            << "; foreign steps:" << foreign_summary << "; STATUS calls " << status_calls << ", failures "
             << status_failures << ", latency p50 " << pct(0.5) << " ms p99 " << pct(0.99) << " ms max "
             << status_max_us / 1000.0 << " ms (measured, not bounded); answered with the store lock held "
             << locked_answers << "/" << locked_probes << "; total "

@@ -73,8 +73,11 @@ class CniBinary : public ::testing::TestWithParam<std::string> {
  protected:
   std::string bin() const { return std::string(TETHER_BIN_DIR) + "/" + GetParam(); }
   static Vars attach_env(const std::string& cmd) {
-    return {{"CNI_COMMAND", cmd}, {"CNI_CONTAINERID", "bin-test"}, {"CNI_NETNS", "/var/run/netns/none"},
-            {"CNI_IFNAME", "eth0"}, {"CNI_PATH", "/nonexistent"}};
+    return {{"CNI_COMMAND", cmd},
+            {"CNI_CONTAINERID", "bin-test"},
+            {"CNI_NETNS", "/var/run/netns/none"},
+            {"CNI_IFNAME", "eth0"},
+            {"CNI_PATH", "/nonexistent"}};
   }
 };
 
@@ -84,7 +87,8 @@ TEST_P(CniBinary, VersionListsAllSeven) {
   EXPECT_EQ(r.j["cniVersion"], "1.1.0") << r.out;
   EXPECT_EQ(r.j["supportedVersions"], json::parse(R"(["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"])"));
   // podman asks VERSION with a config version on stdin.
-  const BinRun podman = run_binary(bin(), {{"CNI_COMMAND", "VERSION"}, {"CNI_NETNS", "dummy"}}, R"({"cniVersion":"1.0.0"})");
+  const BinRun podman = run_binary(bin(), {{"CNI_COMMAND", "VERSION"}, {"CNI_NETNS", "dummy"}},
+                                   R"({"cniVersion":"1.0.0"})");
   EXPECT_EQ(podman.j["cniVersion"], "1.0.0") << podman.out;
 }
 
@@ -136,7 +140,8 @@ TEST_P(CniBinary, GcAt100IsCode1) {
   EXPECT_EQ(r.j["code"], 1) << r.out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Binaries, CniBinary, ::testing::Values("tether", "tether-ipam"),
-                         [](const auto& info) { return info.param == "tether" ? std::string("tether") : std::string("ipam"); });
+INSTANTIATE_TEST_SUITE_P(Binaries, CniBinary, ::testing::Values("tether", "tether-ipam"), [](const auto& info) {
+  return info.param == "tether" ? std::string("tether") : std::string("ipam");
+});
 
 }  // namespace

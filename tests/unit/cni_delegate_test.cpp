@@ -122,9 +122,11 @@ TEST_F(CniDelegate, AddPassesStdinAndEnvAndParsesResult) {
 
   EXPECT_EQ(slurp("stdin.ADD"), req.stdin_data);
   const std::string env = slurp("env.ADD");
-  for (const std::string& line : std::vector<std::string>{"CNI_COMMAND=ADD\n", "CNI_CONTAINERID=ctr-9\n", "CNI_NETNS=/var/run/netns/ctr-9\n", "CNI_IFNAME=eth1\n",
-        "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAME=x\n", "CNI_PATH=" + other_ + ":" + dir_ + "\n",
-        "TETHER_DELEGATE_MARKER=inherited\n", "TETHER_DELEGATED=1\n"}) {
+  for (const std::string& line :
+       std::vector<std::string>{"CNI_COMMAND=ADD\n", "CNI_CONTAINERID=ctr-9\n", "CNI_NETNS=/var/run/netns/ctr-9\n",
+                                "CNI_IFNAME=eth1\n", "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAME=x\n",
+                                "CNI_PATH=" + other_ + ":" + dir_ + "\n", "TETHER_DELEGATE_MARKER=inherited\n",
+                                "TETHER_DELEGATED=1\n"}) {
     EXPECT_NE(env.find(line), std::string::npos) << "missing " << line << " in\n" << env;
   }
   EXPECT_EQ(env.find("CNI_COMMAND=VERSION"), std::string::npos) << env;

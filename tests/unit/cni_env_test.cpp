@@ -21,7 +21,7 @@ EnvLookup lookup_of(const Vars& vars) {
 }
 
 Vars full_env(const std::string& command) {
-  return {{"CNI_COMMAND", command}, {"CNI_CONTAINERID", "ctr-1"}, {"CNI_NETNS", "/var/run/netns/x"},
+  return {{"CNI_COMMAND", command}, {"CNI_CONTAINERID", "ctr-1"},    {"CNI_NETNS", "/var/run/netns/x"},
           {"CNI_IFNAME", "eth0"},   {"CNI_ARGS", "IgnoreUnknown=1"}, {"CNI_PATH", "/opt/cni/bin"}};
 }
 
@@ -160,7 +160,8 @@ TEST(CniEnv, InvalidIfnameIsCode4) {
 TEST(CniEnv, NameRules) {
   for (const char* ok : {"a", "0", "net1", "my-net_2.x", "A.b-C_d", "cnitool-0123456789abcdef0123"})
     EXPECT_TRUE(valid_name(ok)) << ok;
-  for (const char* bad : {"", "-a", ".a", "_a", "a b", "a/b", "a\\b", "a:b", "a\n"}) EXPECT_FALSE(valid_name(bad)) << bad;
+  for (const char* bad : {"", "-a", ".a", "_a", "a b", "a/b", "a\\b", "a:b", "a\n"})
+    EXPECT_FALSE(valid_name(bad)) << bad;
   for (const char* ok : {"eth0", "e", "fifteen-chars-x", "veth.1", "eth-0_1"}) EXPECT_TRUE(valid_ifname(ok)) << ok;
   for (const char* bad : {"", ".", "..", "sixteen-chars-xx", "a/b", "a:b", "a b", "a\n"})
     EXPECT_FALSE(valid_ifname(bad)) << bad;

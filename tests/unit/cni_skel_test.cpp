@@ -55,8 +55,11 @@ class CniSkel : public ::testing::Test {
   }
 
   static Vars env(const std::string& cmd) {
-    return {{"CNI_COMMAND", cmd}, {"CNI_CONTAINERID", "c1"}, {"CNI_NETNS", "/var/run/netns/c1"},
-            {"CNI_IFNAME", "eth0"}, {"CNI_PATH", "/opt/cni/bin"}};
+    return {{"CNI_COMMAND", cmd},
+            {"CNI_CONTAINERID", "c1"},
+            {"CNI_NETNS", "/var/run/netns/c1"},
+            {"CNI_IFNAME", "eth0"},
+            {"CNI_PATH", "/opt/cni/bin"}};
   }
   static std::string conf(const std::string& version) {
     return R"({"cniVersion": ")" + version + R"(", "name": "net1", "type": "tether"})";
@@ -203,10 +206,11 @@ TEST_F(CniSkel, GcAndStatusNeed110) {
 }
 
 TEST_F(CniSkel, GcReceivesValidAttachments) {
-  ASSERT_EQ(run({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/x"}},
-                R"({"cniVersion":"1.1.0","name":"net1","cni.dev/valid-attachments":[{"containerID":"a","ifname":"eth0"}]})")
-                .rc,
-            0);
+  ASSERT_EQ(
+      run({{"CNI_COMMAND", "GC"}, {"CNI_PATH", "/x"}},
+          R"({"cniVersion":"1.1.0","name":"net1","cni.dev/valid-attachments":[{"containerID":"a","ifname":"eth0"}]})")
+          .rc,
+      0);
   EXPECT_EQ(last_.conf.valid_attachments.size(), 1u);
   EXPECT_EQ(last_.env.path, "/x");
 }
@@ -268,7 +272,8 @@ TEST_F(CniSkel, LogsToConfLogFileWithContext) {
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const std::string path = std::string(tmpl) + "/cni.log";
   funcs_.del = [](const Request&) { throw Error("interface vanished", 7); };
-  const Outcome o = run(env("DEL"), R"({"cniVersion":"1.0.0","name":"net1","logLevel":"debug","logFile":")" + path + "\"}");
+  const Outcome o = run(env("DEL"),
+                        R"({"cniVersion":"1.0.0","name":"net1","logLevel":"debug","logFile":")" + path + "\"}");
   log::configure(log::Level::Warning);  // back to stderr for the other tests
   log::set_context("");
   EXPECT_EQ(o.rc, 1);

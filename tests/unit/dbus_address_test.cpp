@@ -26,8 +26,10 @@ TEST(DbusAddressTest, SystemBusAddressHonoursTheEnvironment) {
   EXPECT_EQ(system_bus_address(), "unix:path=/run/dbus/system_bus_socket");
   ::setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/tmp/x", 1);
   EXPECT_EQ(system_bus_address(), "unix:path=/tmp/x");
-  if (old) ::setenv("DBUS_SYSTEM_BUS_ADDRESS", old->c_str(), 1);
-  else ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+  if (old)
+    ::setenv("DBUS_SYSTEM_BUS_ADDRESS", old->c_str(), 1);
+  else
+    ::unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
 }
 
 TEST(DbusAddressTest, UnixSocketPaths) {
@@ -40,8 +42,8 @@ TEST(DbusAddressTest, UnixSocketPaths) {
 
 TEST(DbusAddressTest, AddressesAStatCannotJudge) {
   for (const char* a : {"unix:abstract=/tmp/dbus-x", "tcp:host=localhost,port=1234", "unix:path=/a;tcp:host=h,port=1",
-                        "unixexec:path=/bin/true", "unix:tmpdir=/tmp", "unix:runtime=yes", "", ";", "unix:",
-                        "unix:path=", "unix:path=/a%2", "unix:path=/a%zz", "unix:pathonly"}) {
+                        "unixexec:path=/bin/true", "unix:tmpdir=/tmp", "unix:runtime=yes", "", ";",
+                        "unix:", "unix:path=", "unix:path=/a%2", "unix:path=/a%zz", "unix:pathonly"}) {
     EXPECT_EQ(unix_socket_paths(a), std::nullopt) << a;
     EXPECT_TRUE(may_be_listening(a)) << a;  // so the caller tries to connect
   }

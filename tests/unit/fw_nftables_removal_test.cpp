@@ -32,7 +32,9 @@ TableContents contents(const std::vector<NatPlan>& plans, const std::vector<cons
   std::set<std::string> subnets;
   for (const auto& p : plans) {
     const auto o = attachment_objects(p).at(0);
-    const bool asked = std::any_of(removed.begin(), removed.end(), [&](const NatPlan* r) { return r->key.container_id == p.key.container_id && r->key.network == p.key.network; });
+    const bool asked = std::any_of(removed.begin(), removed.end(), [&](const NatPlan* r) {
+      return r->key.container_id == p.key.container_id && r->key.network == p.key.network;
+    });
     (asked ? c.leaving : c.staying).insert(network_hash(p.key.network));
     for (const auto& e : o.elements) {
       ++c.elements;

@@ -19,7 +19,10 @@ NatPlan plan() {
   p.key = {"net1", "ctr-a", "eth0"};
   p.ip_masq = true;
   p.container_ips = {*net::IpPrefix::parse("10.77.0.2/24"), *net::IpPrefix::parse("fd77::2/64")};
-  p.port_mappings = {{8080, 80, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, {}}, {8081, 81, net::L4Proto::Tcp, net::IpAddress::parse("10.1.1.1")}, {8443, 443, net::L4Proto::Tcp, net::IpAddress::parse("fd01::1")}};
+  p.port_mappings = {{8080, 80, net::L4Proto::Tcp, {}},
+                     {5353, 53, net::L4Proto::Udp, {}},
+                     {8081, 81, net::L4Proto::Tcp, net::IpAddress::parse("10.1.1.1")},
+                     {8443, 443, net::L4Proto::Tcp, net::IpAddress::parse("fd01::1")}};
   return p;
 }
 
@@ -105,8 +108,9 @@ TEST(NftRuleset, OnlyWhatThePlanNeeds) {
   p.container_ips.pop_back();
   auto objs = attachment_objects(p);
   ASSERT_EQ(objs.size(), 1u);
-  EXPECT_EQ(labels(objs[0]), (std::vector<std::string>{"attachments \"" + attachment_hash(p.key).substr(0, 15) + "\"",
-                                                       "masq 10.77.0.2", "(network) subnets 10.77.0.0/24 . 10.77.0.0/24"}));
+  EXPECT_EQ(labels(objs[0]),
+            (std::vector<std::string>{"attachments \"" + attachment_hash(p.key).substr(0, 15) + "\"", "masq 10.77.0.2",
+                                      "(network) subnets 10.77.0.0/24 . 10.77.0.0/24"}));
   p.ip_masq = false;
   EXPECT_TRUE(attachment_objects(p).empty());
   p.port_mappings = {{8443, 443, net::L4Proto::Tcp, net::IpAddress::parse("fd01::1")}};  // v6 hostIP, v4 container
@@ -123,7 +127,8 @@ TEST(NftRuleset, SkeletonPerFamily) {
     for (const auto& r : s->rules)
       for (const auto& st : r.statements) {
         const auto* v = std::get_if<nftables::VerdictStatement>(&st);
-        EXPECT_FALSE(v && (v->verdict.kind == nftables::Verdict::Kind::Jump || v->verdict.kind == nftables::Verdict::Kind::Goto));
+        EXPECT_FALSE(v && (v->verdict.kind == nftables::Verdict::Kind::Jump ||
+                           v->verdict.kind == nftables::Verdict::Kind::Goto));
         EXPECT_FALSE(std::holds_alternative<nftables::VmapLookup>(st));
       }
   for (Family f : kAllFamilies)
@@ -143,7 +148,8 @@ TEST(NftRuleset, MacspoofElements) {
   EXPECT_EQ(labels(objs[0])[2], "allowed \"veth1234\" . 02:42:ac:11:00:02");
   // nft --debug=netlink: element 68746576 00000031 00000000 00000000 000a4202 00000200  ("veth1" . 02:42:0a:00:00:02)
   EXPECT_EQ(objs[0].elements[2].key.size(), 24u);
-  EXPECT_EQ(Bytes(objs[0].elements[2].key.begin() + 16, objs[0].elements[2].key.end()), (Bytes{2, 0x42, 0xac, 0x11, 0, 2, 0, 0}));
+  EXPECT_EQ(Bytes(objs[0].elements[2].key.begin() + 16, objs[0].elements[2].key.end()),
+            (Bytes{2, 0x42, 0xac, 0x11, 0, 2, 0, 0}));
   for (const char* bad : {"", "0123456789abcdef"}) {
     p.host_ifname = bad;
     try {
@@ -159,7 +165,8 @@ TEST(NftRuleset, MacspoofElements) {
 TEST(NftRuleset, ConflictTextsNameWhatClashed) {
   EXPECT_EQ(conflict_text(kHostportsMap, "udp . 5353"), "host port udp . 5353 is already published");
   EXPECT_EQ(conflict_text(kMasqSet, "10.77.0.2"), "container address 10.77.0.2 is already masqueraded");
-  EXPECT_EQ(conflict_text(kSubnetsSet, "10.77.0.0/16 . 10.77.0.0/16"), "subnet 10.77.0.0/16 overlaps the subnet of another network");
+  EXPECT_EQ(conflict_text(kSubnetsSet, "10.77.0.0/16 . 10.77.0.0/16"),
+            "subnet 10.77.0.0/16 overlaps the subnet of another network");
   EXPECT_EQ(conflict_text(kSpoofcheckSet, "\"tva\""), "interface \"tva\" is already MAC-checked");
 }
 

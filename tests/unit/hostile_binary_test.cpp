@@ -70,11 +70,17 @@ class HostileDirs : public ::testing::Test {
             {"bridge", "tthostile0"},
             {"capabilities", {{"portMappings", true}}},
             {"ipam",
-             {{"type", "tether-ipam"}, {"dataDir", data_dir_}, {"ranges", json::array({json::array({{{"subnet", "10.66.0.0/24"}}})})}}}};
+             {{"type", "tether-ipam"},
+              {"dataDir", data_dir_},
+              {"ranges", json::array({json::array({{{"subnet", "10.66.0.0/24"}}})})}}}};
   }
   std::map<std::string, std::string> env() const {
-    return {{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", "hostile1"}, {"CNI_NETNS", "/var/run/netns/tether-hostile-none"},
-            {"CNI_IFNAME", "eth0"}, {"CNI_PATH", TETHER_BIN_DIR}, {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
+    return {{"CNI_COMMAND", "ADD"},
+            {"CNI_CONTAINERID", "hostile1"},
+            {"CNI_NETNS", "/var/run/netns/tether-hostile-none"},
+            {"CNI_IFNAME", "eth0"},
+            {"CNI_PATH", TETHER_BIN_DIR},
+            {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
   }
   // Everything under root_ other than the (empty) dataDir and its parents.
   std::vector<std::string> residue() const {
@@ -95,8 +101,10 @@ TEST_P(HostileBinary, RejectedWithCodeAndNoSideEffect) {
   const auto& [binary, c] = GetParam();
   auto vars = env();
   for (const auto& [k, v] : c.env) {
-    if (v == kUnset) vars.erase(k);
-    else vars[k] = expand(v);
+    if (v == kUnset)
+      vars.erase(k);
+    else
+      vars[k] = expand(v);
   }
   std::string in = expand(c.stdin_override);
   if (in.empty()) {
@@ -128,9 +136,7 @@ TEST_F(HostileDirs, ValidIpamAddLeavesALeaseThatDelRemoves) {
 
 std::string nested(std::size_t depth) { return repeat('[', depth) + repeat(']', depth); }
 
-std::string ranges(const std::string& range_members) {
-  return R"({"ipam":{"ranges":[[{)" + range_members + "}]]}}";
-}
+std::string ranges(const std::string& range_members) { return R"({"ipam":{"ranges":[[{)" + range_members + "}]]}}"; }
 std::string port_mappings(const std::string& list) { return R"({"runtimeConfig":{"portMappings":[)" + list + "]}}"; }
 std::string route(const std::string& members) { return R"({"ipam":{"routes":[{)" + members + "}]}}"; }
 
@@ -166,25 +172,48 @@ std::vector<Case> boundary_cases() {
       {"NameHuge", {}, "", R"({"name":")" + repeat('n', 1 << 20) + "\"}", 7, "'name'"},
       {"NameMissing", {}, "", R"({"name":null})", 7, "'name'"},
       // malformed stdin
-      {"StdinOver4MiB", {}, R"({"cniVersion":"1.0.0","name":"hostile","pad":")" + repeat('p', 5 << 20) + "\"}", "",
-       6, "limit"},
+      {"StdinOver4MiB",
+       {},
+       R"({"cniVersion":"1.0.0","name":"hostile","pad":")" + repeat('p', 5 << 20) + "\"}",
+       "",
+       6,
+       "limit"},
       {"DeepNesting", {}, prefix + nested(500000) + "}", "", 6, "nests"},
       {"NumberOverflow", {}, prefix + "1e400}", "", 6, "number"},
       {"NotJson", {}, R"({"cniVersion":"1.0.0",)", "", 6, "parse"},
       {"NotAnObject", {}, "[1,2,3]", "", 6, "object"},
       // numbers, types and conflicts in the CNI layer's keys
-      {"HostPortZero", {}, "", port_mappings(R"({"hostPort":0,"containerPort":80})"), 7,
+      {"HostPortZero",
+       {},
+       "",
+       port_mappings(R"({"hostPort":0,"containerPort":80})"),
+       7,
        "runtimeConfig.portMappings[0].hostPort"},
-      {"HostPortTooBig", {}, "", port_mappings(R"({"HostPort":65536,"ContainerPort":80})"), 7,
+      {"HostPortTooBig",
+       {},
+       "",
+       port_mappings(R"({"HostPort":65536,"ContainerPort":80})"),
+       7,
        "runtimeConfig.portMappings[0].HostPort"},
-      {"ContainerPortFloat", {}, "", port_mappings(R"({"hostPort":80,"containerPort":80.5})"), 7,
+      {"ContainerPortFloat",
+       {},
+       "",
+       port_mappings(R"({"hostPort":80,"containerPort":80.5})"),
+       7,
        "runtimeConfig.portMappings[0].containerPort"},
-      {"PortDuplicate", {}, "",
-       port_mappings(R"({"hostPort":8080,"containerPort":80},{"hostPort":8080,"containerPort":80})"), 7,
+      {"PortDuplicate",
+       {},
+       "",
+       port_mappings(R"({"hostPort":8080,"containerPort":80},{"hostPort":8080,"containerPort":80})"),
+       7,
        "runtimeConfig.portMappings[1]"},
-      {"PortConflict", {}, "",
-       port_mappings(R"({"hostPort":8080,"containerPort":80},{"HostPort":8080,"ContainerPort":81,"HostIP":"10.0.0.1"})"),
-       7, "runtimeConfig.portMappings[1]"},
+      {"PortConflict",
+       {},
+       "",
+       port_mappings(
+           R"({"hostPort":8080,"containerPort":80},{"HostPort":8080,"ContainerPort":81,"HostIP":"10.0.0.1"})"),
+       7,
+       "runtimeConfig.portMappings[1]"},
       {"DnsNotObject", {}, "", R"({"dns":"8.8.8.8"})", 7, "dns"},
       {"VersionUnsupported", {}, "", R"({"cniVersion":"9.9.9"})", 1, "9.9.9"},
   };
@@ -200,13 +229,21 @@ std::vector<Case> ipam_cases() {
       {"SubnetHostBits", {}, "", ranges(R"("subnet":"10.66.0.1/24")"), 7, "ipam.ranges[0][0].subnet"},
       {"SubnetNotString", {}, "", ranges(R"("subnet":24)"), 7, "ipam.ranges[0][0].subnet"},
       {"RangeStartOutside", {}, "", ranges(R"("subnet":"10.66.0.0/24","rangeStart":"10.67.0.5")"), 7, "rangeStart"},
-      {"RangeReversed", {}, "", ranges(R"("subnet":"10.66.0.0/24","rangeStart":"10.66.0.9","rangeEnd":"10.66.0.5")"), 7,
+      {"RangeReversed",
+       {},
+       "",
+       ranges(R"("subnet":"10.66.0.0/24","rangeStart":"10.66.0.9","rangeEnd":"10.66.0.5")"),
+       7,
        "rangeEnd"},
       {"RouteMtuTooBig", {}, "", route(R"("dst":"0.0.0.0/0","mtu":70000)"), 7, "ipam.routes[0].mtu"},
       {"RoutePrefixTooLong", {}, "", route(R"("dst":"0.0.0.0/33")"), 7, "ipam.routes[0].dst"},
       {"RoutePriorityFloat", {}, "", route(R"("dst":"0.0.0.0/0","priority":1.5)"), 7, "ipam.routes[0].priority"},
       {"DataDirNotString", {}, "", R"({"ipam":{"dataDir":5}})", 7, "ipam.dataDir"},
-      {"RequestedIpOutside", {}, "", R"({"capabilities":{"ips":true},"runtimeConfig":{"ips":["10.99.0.5"]}})", 7,
+      {"RequestedIpOutside",
+       {},
+       "",
+       R"({"capabilities":{"ips":true},"runtimeConfig":{"ips":["10.99.0.5"]}})",
+       7,
        "runtimeConfig.ips"},
       {"CniArgsIpInvalid", {{"CNI_ARGS", "IgnoreUnknown=1;IP=10.66.0.300"}}, "", "", 4, "CNI_ARGS"},
   };

@@ -40,9 +40,10 @@ std::string conf_with(const std::string& key, const std::string& value_json) {
 
 TEST(HostileJson, DeepNestingIsMalformedNotAStackOverflow) {
   // Each of these crashed the plugin (stack overflow in json copy / dump) before the depth cap.
-  for (const std::string& text : std::vector<std::string>{conf_with("ipam", nested(400000)), conf_with("x", nested(1000000)),
-                                  conf_with("dns", "{\"a\":" + nested(200000) + "}"),
-                                  conf_with("prevResult", "{\"ips\":" + nested(300000) + "}")}) {
+  for (const std::string& text :
+       std::vector<std::string>{conf_with("ipam", nested(400000)), conf_with("x", nested(1000000)),
+                                conf_with("dns", "{\"a\":" + nested(200000) + "}"),
+                                conf_with("prevResult", "{\"ips\":" + nested(300000) + "}")}) {
     auto [code, msg] = conf_error(text);
     EXPECT_EQ(code, kDecodeFailure);
     EXPECT_THAT(msg, HasSubstr("nests"));
@@ -55,7 +56,8 @@ TEST(HostileJson, NestingUpToTheLimitIsAccepted) {
   EXPECT_NO_THROW(parse_netconf(conf_with("x", nested(kMaxJsonDepth - 1))));
   EXPECT_EQ(conf_error(conf_with("x", nested(kMaxJsonDepth))).first, kDecodeFailure);
   // Brackets inside strings (escaped quotes included) are not nesting.
-  EXPECT_NO_THROW(parse_netconf(conf_with("x", "\"" + std::string(5000, '[') + "\\\"" + std::string(5000, '{') + "\"")));
+  EXPECT_NO_THROW(
+      parse_netconf(conf_with("x", "\"" + std::string(5000, '[') + "\\\"" + std::string(5000, '{') + "\"")));
 }
 
 TEST(HostileJson, NumberBeyondDoubleIsMalformed) {
@@ -69,8 +71,10 @@ TEST(HostileJson, NumberBeyondDoubleIsMalformed) {
 TEST(HostileJson, BoundaryReportsOverflowAsCode6) {
   PluginFuncs funcs;
   funcs.add = [](const Request&) -> Result { throw std::logic_error("must not be reached"); };
-  const std::map<std::string, std::string> vars = {{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", "c1"},
-                                                   {"CNI_NETNS", "/var/run/netns/x"}, {"CNI_IFNAME", "eth0"}};
+  const std::map<std::string, std::string> vars = {{"CNI_COMMAND", "ADD"},
+                                                   {"CNI_CONTAINERID", "c1"},
+                                                   {"CNI_NETNS", "/var/run/netns/x"},
+                                                   {"CNI_IFNAME", "eth0"}};
   const EnvLookup env = [&](const char* k) -> std::optional<std::string> {
     auto it = vars.find(k);
     return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
@@ -85,8 +89,9 @@ TEST(HostileJson, BoundaryReportsOverflowAsCode6) {
 }
 
 TEST(HostileNames, NetworkNamesOutsideTheCharacterSet) {
-  for (const std::string& name : std::vector<std::string>{"../../etc", "a/b", "..", ".", ".hidden", "-lead", "with space", "tab\\tname",
-                                  "nul\\u0000byte", "slash\\/escaped", "\\u002e\\u002e", "uni\\u00e9"}) {
+  for (const std::string& name :
+       std::vector<std::string>{"../../etc", "a/b", "..", ".", ".hidden", "-lead", "with space", "tab\\tname",
+                                "nul\\u0000byte", "slash\\/escaped", "\\u002e\\u002e", "uni\\u00e9"}) {
     auto [code, msg] = conf_error(R"({"cniVersion":"1.0.0","name":")" + name + R"("})");
     EXPECT_EQ(code, kInvalidConfig) << name;
     EXPECT_THAT(msg, HasSubstr("'name'")) << name;
@@ -104,8 +109,10 @@ TEST(HostileNames, OverlongNetworkNameIsRefusedWithoutEchoingIt) {
 }
 
 Env env_with(const std::string& id, const std::string& ifname) {
-  const std::map<std::string, std::string> vars = {
-      {"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", id}, {"CNI_NETNS", "/var/run/netns/x"}, {"CNI_IFNAME", ifname}};
+  const std::map<std::string, std::string> vars = {{"CNI_COMMAND", "ADD"},
+                                                   {"CNI_CONTAINERID", id},
+                                                   {"CNI_NETNS", "/var/run/netns/x"},
+                                                   {"CNI_IFNAME", ifname}};
   return parse_env([&](const char* k) -> std::optional<std::string> {
     auto it = vars.find(k);
     return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
@@ -123,7 +130,8 @@ std::pair<int, std::string> env_error(const std::string& id, const std::string& 
 }
 
 TEST(HostileEnv, ContainerIdsOutsideTheCharacterSet) {
-  for (const std::string& id : std::vector<std::string>{"../x", "a/b", "..", ".", ".lead", "with space", std::string("nul\0x", 5),
+  for (const std::string& id :
+       std::vector<std::string>{"../x", "a/b", "..", ".", ".lead", "with space", std::string("nul\0x", 5),
                                 std::string(kMaxNameLength + 1, 'f'), std::string(100000, 'f')}) {
     auto [code, msg] = env_error(id, "eth0");
     EXPECT_EQ(code, kInvalidEnv) << id.substr(0, 20);
@@ -134,8 +142,8 @@ TEST(HostileEnv, ContainerIdsOutsideTheCharacterSet) {
 }
 
 TEST(HostileEnv, BadInterfaceNames) {
-  for (const std::string& ifname : std::vector<std::string>{"sixteen-chars-xx", std::string(5000, 'e'), "a/b", "/", ".", "..", "e th0",
-                                    "eth0:1", "tab\tx"}) {
+  for (const std::string& ifname : std::vector<std::string>{"sixteen-chars-xx", std::string(5000, 'e'), "a/b", "/", ".",
+                                                            "..", "e th0", "eth0:1", "tab\tx"}) {
     auto [code, msg] = env_error("c1", ifname);
     EXPECT_EQ(code, kInvalidEnv) << ifname.substr(0, 20);
     EXPECT_THAT(msg, HasSubstr("CNI_IFNAME")) << ifname.substr(0, 20);
@@ -165,7 +173,8 @@ TEST(HostilePorts, DuplicateAndConflictingMappingsNameTheSecondEntry) {
       {R"({"hostPort":8080,"containerPort":80},{"hostPort":8080,"containerPort":80})", "duplicates"},
       {R"({"hostPort":8080,"containerPort":80},{"HostPort":8080,"ContainerPort":81,"Protocol":"TCP"})", "conflicts"},
       {R"({"hostPort":53,"containerPort":53,"protocol":"udp","hostIP":"127.0.0.1"},
-          {"hostPort":53,"containerPort":5353,"protocol":"udp"})", "conflicts"},
+          {"hostPort":53,"containerPort":5353,"protocol":"udp"})",
+       "conflicts"},
   };
   for (const auto& c : cases) {
     auto [code, msg] = conf_error(conf_with("runtimeConfig", std::string(R"({"portMappings":[)") + c.mappings + "]}"));

@@ -25,13 +25,15 @@ struct RunResult {
   std::string out, err;
   nlohmann::json j;  // stdout parsed (discarded when not JSON)
   int code() const { return j.is_object() && j.contains("code") && j["code"].is_number() ? j["code"].get<int>() : -1; }
-  std::string msg() const { return j.is_object() && j.contains("msg") && j["msg"].is_string() ? j["msg"].get<std::string>() : ""; }
+  std::string msg() const {
+    return j.is_object() && j.contains("msg") && j["msg"].is_string() ? j["msg"].get<std::string>() : "";
+  }
 };
 
 inline std::string bin(const char* name) { return std::string(TETHER_BIN_DIR) + "/" + name; }
 
 inline RunResult exec_plugin(const std::string& binary, const std::map<std::string, std::string>& vars,
-                       const std::string& in, int timeout_ms = 20000) {
+                             const std::string& in, int timeout_ms = 20000) {
   RunResult r;
   int pin[2], pout[2], perr[2];
   if (::pipe2(pin, O_CLOEXEC) || ::pipe2(pout, O_CLOEXEC) || ::pipe2(perr, O_CLOEXEC)) {

@@ -59,7 +59,8 @@ TEST(IpamAllocator, ExplicitRangeEndAtBroadcastStillSkipsIt) {
 }
 
 TEST(IpamAllocator, HonoursRangeStartEndAndCustomGateway) {
-  const RangeSet s = set_of(R"([{"subnet":"10.1.0.0/24","rangeStart":"10.1.0.10","rangeEnd":"10.1.0.11","gateway":"10.1.0.10"}])");
+  const RangeSet s = set_of(
+      R"([{"subnet":"10.1.0.0/24","rangeStart":"10.1.0.10","rangeEnd":"10.1.0.11","gateway":"10.1.0.10"}])");
   FakeStore st;
   EXPECT_EQ(alloc(s, st, kA), "10.1.0.11/24");
   try {
@@ -124,10 +125,10 @@ TEST(IpamAllocator, RequestedIpIsReservedOrRefused) {
   FakeStore st;
   EXPECT_EQ(alloc(s, st, kA, ip("10.1.0.77")), "10.1.0.77/24");
   EXPECT_EQ(st.last.at(0).to_string(), "10.1.0.77");
-  EXPECT_THROW(alloc(s, st, kB, ip("10.1.0.77")), Error);           // taken
-  EXPECT_THROW(alloc(s, st, kB, ip("10.1.0.1")), Error);            // gateway
-  EXPECT_THROW(alloc(s, st, kB, ip("10.1.1.5")), Error);            // outside
-  EXPECT_THROW(alloc(s, st, kA, ip("10.1.0.78")), Error);           // kA holds .77 already
+  EXPECT_THROW(alloc(s, st, kB, ip("10.1.0.77")), Error);  // taken
+  EXPECT_THROW(alloc(s, st, kB, ip("10.1.0.1")), Error);   // gateway
+  EXPECT_THROW(alloc(s, st, kB, ip("10.1.1.5")), Error);   // outside
+  EXPECT_THROW(alloc(s, st, kA, ip("10.1.0.78")), Error);  // kA holds .77 already
   EXPECT_EQ(st.leases.size(), 1u);
 }
 

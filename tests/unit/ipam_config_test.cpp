@@ -10,8 +10,8 @@ namespace tether::ipam {
 namespace {
 
 cni::NetConf conf_with(const std::string& ipam, const std::string& extra = "", const std::string& version = "1.1.0") {
-  return cni::parse_netconf(R"({"cniVersion":")" + version + R"(","name":"net1","type":"x",)" + extra +
-                            R"("ipam":)" + ipam + "}");
+  return cni::parse_netconf(R"({"cniVersion":")" + version + R"(","name":"net1","type":"x",)" + extra + R"("ipam":)" +
+                            ipam + "}");
 }
 
 Plan plan_of(const std::string& ipam, const std::string& extra = "", const std::string& args = "",
@@ -73,11 +73,11 @@ TEST(IpamConfig, RoutesAndResolvConf) {
 }
 
 TEST(IpamConfig, ValidationErrorsNameTheKey) {
-  expect_error(R"({"ranges":[[{"subnet":"10.1.0.1/24"}]]})", "ipam.ranges[0][0].subnet");       // host bits
-  expect_error(R"({"ranges":[[{"subnet":"10.1.0.0/31"}]]})", "ipam.ranges[0][0].subnet");       // too small
+  expect_error(R"({"ranges":[[{"subnet":"10.1.0.1/24"}]]})", "ipam.ranges[0][0].subnet");  // host bits
+  expect_error(R"({"ranges":[[{"subnet":"10.1.0.0/31"}]]})", "ipam.ranges[0][0].subnet");  // too small
   expect_error(R"({"ranges":[[{"subnet":"fd00::/127"}]]})", "ipam.ranges[0][0].subnet");
   expect_error(R"({"ranges":[[{"subnet":"bogus"}]]})", "ipam.ranges[0][0].subnet");
-  expect_error(R"({"ranges":[[{"rangeStart":"10.1.0.1"}]]})", "ipam.ranges[0][0].subnet");     // missing
+  expect_error(R"({"ranges":[[{"rangeStart":"10.1.0.1"}]]})", "ipam.ranges[0][0].subnet");  // missing
   expect_error(R"({"ranges":[[{"subnet":"10.1.0.0/24","gateway":"10.2.0.1"}]]})", "ipam.ranges[0][0].gateway");
   expect_error(R"({"ranges":[[{"subnet":"10.1.0.0/24","rangeStart":"10.2.0.1"}]]})", "ipam.ranges[0][0].rangeStart");
   expect_error(R"({"ranges":[[{"subnet":"10.1.0.0/24","rangeEnd":"10.1.1.1"}]]})", "ipam.ranges[0][0].rangeEnd");
@@ -91,7 +91,8 @@ TEST(IpamConfig, ValidationErrorsNameTheKey) {
   expect_error(R"({"ranges":"10.1.0.0/24"})", "ipam.ranges");
   expect_error(R"({"ranges":[[{"subnet":"10.1.0.0/24"}]],"routes":[{"gw":"10.1.0.1"}]})", "ipam.routes[0].dst");
   expect_error(R"({"ranges":[[{"subnet":"10.1.0.0/24"}]],"routes":[{"dst":"10.0.0.0/33"}]})", "ipam.routes[0].dst");
-  expect_error(R"({"ranges":[]})", "runtimeConfig.ipRanges[0][0].subnet", R"("runtimeConfig":{"ipRanges":[[{"subnet":"10.0.0.0/33"}]]},)");
+  expect_error(R"({"ranges":[]})", "runtimeConfig.ipRanges[0][0].subnet",
+               R"("runtimeConfig":{"ipRanges":[[{"subnet":"10.0.0.0/33"}]]},)");
 }
 
 TEST(IpamConfig, DisjointRangesOfOneSubnetMayBeSeparateSets) {
@@ -122,8 +123,8 @@ TEST(IpamConfig, RequestedIpsFromAllSourcesLandInTheirSets) {
 }
 
 TEST(IpamConfig, RequestedIpsThatCannotBeHonouredAreRejected) {
-  expect_error(kDual, "CNI_ARGS IP", "", "IP=10.9.0.1");                       // in no range set
-  expect_error(kDual, "CNI_ARGS IP", "", "IP=10.1.0.1");                       // the gateway
+  expect_error(kDual, "CNI_ARGS IP", "", "IP=10.9.0.1");  // in no range set
+  expect_error(kDual, "CNI_ARGS IP", "", "IP=10.1.0.1");  // the gateway
   expect_error(kDual, "CNI_ARGS IP", "", "IP=nonsense", "1.1.0", cni::kInvalidEnv);
   expect_error(kDual, "runtimeConfig.ips", R"("runtimeConfig":{"ips":["10.1.0.3"]},)", "IP=10.1.0.2");  // same set
   expect_error(kDual, "args.cni.ips", R"("args":{"cni":{"ips":["192.168.1.1"]}},)");

@@ -59,7 +59,7 @@ class IpamFileStore : public ::testing::Test {
   }
   // The index stamp matches the directory mtime: the next session trusts the index without a rebuild.
   bool index_fresh() const {
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir_.c_str(), &st) != 0) return false;
     char want[64];
     std::snprintf(want, sizeof want, "%020lld.%09ld\n", static_cast<long long>(st.st_mtim.tv_sec),
@@ -91,7 +91,7 @@ TEST_F(IpamFileStore, WritesHostLocalLayout) {
   EXPECT_EQ(read("fd00:1::2"), "ctrA\r\neth0");
   EXPECT_EQ(read("last_reserved_ip.0"), "10.1.0.2");
   EXPECT_TRUE(fs::exists(dir_ + "/lock"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((dir_ + "/10.1.0.2").c_str(), &st), 0);
   EXPECT_EQ(st.st_nlink, 1u) << "each lease is its own inode";
   // No temp file survives a session.
@@ -210,9 +210,9 @@ TEST_F(IpamFileStore, LegacyIdOnlyFilesAreFoundWithEmptyIfname) {
 
 TEST_F(IpamFileStore, CrashLeftoversNeverBecomeSomeoneElsesLease) {
   fs::create_directories(dir_);
-  write_raw("10.1.0.2", "");                      // host-local died between create and write
+  write_raw("10.1.0.2", "");                        // host-local died between create and write
   write_raw("10.1.0.3", std::string("\0\0\0", 3));  // zero-filled after a power cut
-  write_raw("10.1.0.4", "ctr A\r\neth0");         // not a valid container ID
+  write_raw("10.1.0.4", "ctr A\r\neth0");           // not a valid container ID
   write_raw(".tether-tmp.999999.0.lease", "ctrZ\r\neth0");
   FileStore s(loc_, FileStore::Open::kIfExists);
   // The empty file is reclaimed under the lock; garbage keeps its address out of use.
@@ -372,8 +372,7 @@ TEST_F(IpamFileStore, ConcurrentProcessesNeverShareAnAddress) {
   // The index agrees with the files for every owner.
   FileStore s(loc_, FileStore::Open::kIfExists);
   for (int p = 0; p < kProcs; ++p) {
-    for (int i = 0; i < kEach; ++i)
-      EXPECT_EQ(s.find_by_owner({cid(p, i), "eth0"}).size(), 1u);
+    for (int i = 0; i < kEach; ++i) EXPECT_EQ(s.find_by_owner({cid(p, i), "eth0"}).size(), 1u);
   }
 }
 

@@ -22,12 +22,12 @@ TEST(IpamLeaseFile, AnythingMalformedBelongsToNobody) {
   EXPECT_FALSE(parse_lease_content(""));
   EXPECT_FALSE(parse_lease_content("\r\n"));
   EXPECT_FALSE(parse_lease_content(std::string("\0\0\0\0", 4)));
-  EXPECT_FALSE(parse_lease_content("ab c\r\neth0"));                  // space in the ID
-  EXPECT_FALSE(parse_lease_content("abc\neth0"));                     // LF only: not host-local's format
-  EXPECT_FALSE(parse_lease_content("abc\r\neth0\r\nextra"));          // third field
-  EXPECT_FALSE(parse_lease_content("abc\r\nname-longer-than-15"));    // not an ifname
+  EXPECT_FALSE(parse_lease_content("ab c\r\neth0"));                // space in the ID
+  EXPECT_FALSE(parse_lease_content("abc\neth0"));                   // LF only: not host-local's format
+  EXPECT_FALSE(parse_lease_content("abc\r\neth0\r\nextra"));        // third field
+  EXPECT_FALSE(parse_lease_content("abc\r\nname-longer-than-15"));  // not an ifname
   EXPECT_FALSE(parse_lease_content("abc\r\neth/0"));
-  EXPECT_FALSE(parse_lease_content("-abc\r\neth0"));                  // IDs start alphanumeric
+  EXPECT_FALSE(parse_lease_content("-abc\r\neth0"));  // IDs start alphanumeric
 }
 
 TEST(IpamLeaseFile, OnlyCanonicalAddressesAreLeaseNames) {

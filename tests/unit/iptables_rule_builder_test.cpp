@@ -244,13 +244,14 @@ TEST(RuleText, SaveLines) {
   v6.proto = Proto::Udp;
   v6.dport = 53;
   v6.target = Dnat{ip("fd00::3"), 5353};
-  EXPECT_EQ(to_save_line("C", v6), "-A C ! -d fd00::/64 -p udp -m udp --dport 53 -j DNAT --to-destination [fd00::3]:5353");
+  EXPECT_EQ(to_save_line("C", v6),
+            "-A C ! -d fd00::/64 -p udp -m udp --dport 53 -j DNAT --to-destination [fd00::3]:5353");
   RuleSpec q;
   q.comment = "say \"hi\"";
   q.mark = MarkMatch{0x2000, 0x2000};
   q.target = SetMark{0x2000, 0x2000};
-  EXPECT_EQ(to_save_line("C", q),
-            "-A C -m mark --mark 0x2000/0x2000 -m comment --comment \"say \\\"hi\\\"\" -j MARK --set-xmark 0x2000/0x2000");
+  EXPECT_EQ(to_save_line("C", q), "-A C -m mark --mark 0x2000/0x2000 -m comment --comment \"say \\\"hi\\\"\" -j MARK "
+                                  "--set-xmark 0x2000/0x2000");
 }
 
 TEST(RuleParse, RoundTripsCommentProtoAndPort) {

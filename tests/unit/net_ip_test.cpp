@@ -35,9 +35,9 @@ TEST(NetIpAddress, ParsesAndFormatsCanonically) {
 }
 
 TEST(NetIpAddress, RejectsMalformedText) {
-  for (const char* bad : {"", "10.0.0", "10.0.0.1.2", "10.0.0.256", "010.0.0.1", "10.0.0.01", " 10.0.0.1",
-                          "10.0.0.1 ", "10.0.0.1/24", "1.2.3.4x", "fd00:::1", "fd00::1%eth0", "fd00::g",
-                          "12345::1", "abc", "-1.0.0.0", "0x1.0.0.0"}) {
+  for (const char* bad :
+       {"", "10.0.0", "10.0.0.1.2", "10.0.0.256", "010.0.0.1", "10.0.0.01", " 10.0.0.1", "10.0.0.1 ", "10.0.0.1/24",
+        "1.2.3.4x", "fd00:::1", "fd00::1%eth0", "fd00::g", "12345::1", "abc", "-1.0.0.0", "0x1.0.0.0"}) {
     EXPECT_FALSE(IpAddress::parse(bad)) << "'" << bad << "'";
   }
   EXPECT_FALSE(IpAddress::parse(std::string_view("10.0.0.1\0junk", 13)));
@@ -103,12 +103,13 @@ TEST(NetIpPrefix, NetworkFirstLastNetmask) {
     const char* last;
     const char* mask;
   };
-  for (const Case& c : {Case{"10.0.0.5/24", "10.0.0.0/24", "10.0.0.255", "255.255.255.0"},
-                        Case{"10.1.2.3/19", "10.1.0.0/19", "10.1.31.255", "255.255.224.0"},
-                        Case{"10.1.2.3/32", "10.1.2.3/32", "10.1.2.3", "255.255.255.255"},
-                        Case{"10.1.2.3/0", "0.0.0.0/0", "255.255.255.255", "0.0.0.0"},
-                        Case{"fd00:1:2::9/64", "fd00:1:2::/64", "fd00:1:2:0:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff::"},
-                        Case{"fd00::1/127", "fd00::/127", "fd00::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"}}) {
+  for (const Case& c :
+       {Case{"10.0.0.5/24", "10.0.0.0/24", "10.0.0.255", "255.255.255.0"},
+        Case{"10.1.2.3/19", "10.1.0.0/19", "10.1.31.255", "255.255.224.0"},
+        Case{"10.1.2.3/32", "10.1.2.3/32", "10.1.2.3", "255.255.255.255"},
+        Case{"10.1.2.3/0", "0.0.0.0/0", "255.255.255.255", "0.0.0.0"},
+        Case{"fd00:1:2::9/64", "fd00:1:2::/64", "fd00:1:2:0:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff::"},
+        Case{"fd00::1/127", "fd00::/127", "fd00::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"}}) {
     const IpPrefix p = pfx(c.in);
     EXPECT_EQ(p.network().to_string(), c.network) << c.in;
     EXPECT_EQ(p.first().to_string(), p.network().address().to_string()) << c.in;
@@ -124,7 +125,7 @@ TEST(NetIpPrefix, ContainsAndOverlaps) {
   EXPECT_TRUE(net.contains(addr("10.0.0.0")));
   EXPECT_TRUE(net.contains(addr("10.0.0.255")));
   EXPECT_FALSE(net.contains(addr("10.0.1.0")));
-  EXPECT_FALSE(net.contains(addr("::ffff:10.0.0.1")));  // other family
+  EXPECT_FALSE(net.contains(addr("::ffff:10.0.0.1")));          // other family
   EXPECT_TRUE(pfx("10.0.0.77/24").contains(addr("10.0.0.1")));  // host bits of the prefix are ignored
   EXPECT_TRUE(pfx("0.0.0.0/0").contains(addr("1.2.3.4")));
   EXPECT_TRUE(pfx("fd00::/8").contains(addr("fdff::1")));

@@ -159,7 +159,8 @@ TEST(NftCompile, RoundTripsThroughDecompile) {
     ASSERT_TRUE(back) << to_string(r);
     EXPECT_EQ(*back, r) << to_string(r) << " came back as " << to_string(*back);
   }
-  const std::vector<Statement> v6 = {M(Field::SAddr, P("fd77::2")), M(Field::DAddr, P("fd77::/60"), true), Masquerade{}};
+  const std::vector<Statement> v6 = {M(Field::SAddr, P("fd77::2")), M(Field::DAddr, P("fd77::/60"), true),
+                                     Masquerade{}};
   EXPECT_EQ(decompile(Family::Ip6, compile(Family::Ip6, v6)), v6);
   const std::vector<Statement> v6map = {DnatMap{{Field::DAddr, Field::L4Proto, Field::ThDport}, "m"}};
   EXPECT_EQ(decompile(Family::Ip6, compile(Family::Ip6, v6map)), v6map);
@@ -171,7 +172,8 @@ TEST(NftCompile, RoundTripsThroughDecompile) {
                                         SetLookup{{Field::IifName, Field::EtherSAddr}, "allowed", true},
                                         VerdictStatement{Verdict{Verdict::Kind::Drop, {}}}};
   EXPECT_EQ(decompile(Family::Bridge, compile(Family::Bridge, spoof)), spoof);
-  const std::vector<Statement> br = {M(Field::IifName, std::string("veth1")), M(Field::EtherSAddr, MacAddress{2, 0x42, 0, 0, 0, 1}, true),
+  const std::vector<Statement> br = {M(Field::IifName, std::string("veth1")),
+                                     M(Field::EtherSAddr, MacAddress{2, 0x42, 0, 0, 0, 1}, true),
                                      VerdictStatement{Verdict{Verdict::Kind::Drop, {}}}};
   EXPECT_EQ(decompile(Family::Bridge, compile(Family::Bridge, br)), br);
 }
@@ -214,8 +216,8 @@ TEST(NftKey, VerdictMapTypesAndUserdataMatchNft) {
   EXPECT_EQ(k.type, 0x30du);
   EXPECT_EQ(k.len, 8u);
   EXPECT_EQ(k.flags, 0x8u);  // NFT_SET_MAP
-  const Bytes concat_udata = {0x00, 0x04, 0, 0, 0, 0, 0x01, 0x04, 0, 0, 0, 0, 0x03, 0x08, 0x00, 0x04,
-                              0x0d, 0, 0, 0, 0x01, 0x00, 0x06, 0x04, 0, 0, 0, 0};
+  const Bytes concat_udata = {0x00, 0x04, 0,    0, 0, 0, 0x01, 0x04, 0,    0,    0, 0, 0x03, 0x08,
+                              0x00, 0x04, 0x0d, 0, 0, 0, 0x01, 0x00, 0x06, 0x04, 0, 0, 0,    0};
   EXPECT_EQ(k.udata, concat_udata);
   k = set_key_info(S({KeyType::Ipv4Addr, KeyType::InetProto, KeyType::InetService}, true));
   EXPECT_EQ(k.type, 0x730du);
@@ -233,17 +235,20 @@ TEST(NftKey, VerdictMapTypesAndUserdataMatchNft) {
 TEST(NftKey, DataMapsSetsAndIntervalsMatchNft) {
   // Read back (libnftnl dump) from sets nft 1.0.6 created from the declarations in the comments.
   // map hostports { type inet_proto . inet_service : ipv4_addr . inet_service }
-  auto k = set_key_info(S({KeyType::InetProto, KeyType::InetService}, false, {KeyType::Ipv4Addr, KeyType::InetService}));
+  auto k = set_key_info(
+      S({KeyType::InetProto, KeyType::InetService}, false, {KeyType::Ipv4Addr, KeyType::InetService}));
   EXPECT_EQ(k.flags, 0x8u);
   EXPECT_EQ(k.type, 0x30du);
   EXPECT_EQ(k.data_type, 0x1cdu);
   EXPECT_EQ(k.data_len, 8u);
   EXPECT_TRUE(k.field_len.empty());
-  const Bytes data_map_udata = {0x00, 0x04, 0, 0, 0, 0, 0x01, 0x04, 0, 0, 0, 0, 0x03, 0x08, 0x00, 0x04, 0x0d, 0, 0, 0, 0x01, 0x00,
-                                0x04, 0x08, 0x00, 0x04, 0x0d, 0, 0, 0, 0x01, 0x00, 0x06, 0x04, 0, 0, 0, 0};
+  const Bytes data_map_udata = {0x00, 0x04, 0,    0,    0,    0,    0x01, 0x04, 0,    0,    0,    0,    0x03,
+                                0x08, 0x00, 0x04, 0x0d, 0,    0,    0,    0x01, 0x00, 0x04, 0x08, 0x00, 0x04,
+                                0x0d, 0,    0,    0,    0x01, 0x00, 0x06, 0x04, 0,    0,    0,    0};
   EXPECT_EQ(k.udata, data_map_udata);
   // map hostip_hostports { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service }
-  k = set_key_info(S({KeyType::Ipv6Addr, KeyType::InetProto, KeyType::InetService}, false, {KeyType::Ipv6Addr, KeyType::InetService}));
+  k = set_key_info(S({KeyType::Ipv6Addr, KeyType::InetProto, KeyType::InetService}, false,
+                     {KeyType::Ipv6Addr, KeyType::InetService}));
   EXPECT_EQ(k.type, 0x830du);
   EXPECT_EQ(k.len, 24u);
   EXPECT_EQ(k.data_type, 0x20du);

@@ -78,8 +78,9 @@ TEST(NftXt, CommentIsA256ByteStringCutLikeIptables) {
 
 TEST(NftXt, CompilesInIptablesNftsOrder) {
   const XtMatch ct = xt::conntrack_state(xt::kCtRelated | xt::kCtEstablished);
-  const std::vector<Statement> rule = {Match{Field::DAddr, false, P("10.9.0.0/24"), 0xffffffff}, ct, xt::comment("hello"),
-                                       Counter{}, VerdictStatement{Verdict{Verdict::Kind::Accept, {}}}};
+  const std::vector<Statement> rule = {Match{Field::DAddr, false, P("10.9.0.0/24"), 0xffffffff}, ct,
+                                       xt::comment("hello"), Counter{},
+                                       VerdictStatement{Verdict{Verdict::Kind::Accept, {}}}};
   const auto e = compile(Family::Ip, rule);
   ASSERT_EQ(e.size(), 6u);
   EXPECT_EQ(e[0].kind, K::Payload);

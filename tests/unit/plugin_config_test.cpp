@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "lib/cni/conf.hpp"
-#include "lib/util/error.hpp"
 #include "lib/netlink/link.hpp"
+#include "lib/util/error.hpp"
 #include "plugin/config.hpp"
 
 namespace tether::plugin {
@@ -169,8 +169,7 @@ TEST(PluginConfig, IpamTypeNamingThePluginItselfIsRefused) {
 // What ADD refuses it never built, so the runtime's DEL (and GC) of that config must still run.
 TEST(PluginConfig, TeardownPlanSkipsWhatOnlyAddRefuses) {
   for (const char* extra : {R"(,"vlan":100,"isGateway":true)", R"(,"firewallBackend":"pf")",
-                            R"(,"ipam":{"type":"tether"})",
-                            R"(,"hairpinMode":true,"promiscMode":true)", R"(,"mtu":67)",
+                            R"(,"ipam":{"type":"tether"})", R"(,"hairpinMode":true,"promiscMode":true)", R"(,"mtu":67)",
                             R"(,"disableContainerInterface":true,"ipam":{"type":"tether-ipam"})",
                             R"(,"runtimeConfig":{"mac":"01:00:5e:00:00:01"})"}) {
     EXPECT_ANY_THROW(build_bridge_plan(request(extra))) << extra;
@@ -178,8 +177,9 @@ TEST(PluginConfig, TeardownPlanSkipsWhatOnlyAddRefuses) {
     EXPECT_NO_THROW(p = build_bridge_plan(request(extra), PlanUse::Teardown)) << extra;
     EXPECT_EQ(p.network, "net1") << extra;
   }
-  const BridgePlan p = build_bridge_plan(request(R"(,"vlan":100,"isGateway":true,"bridge":"br7","ipam":{"type":"tether-ipam"})"),
-                                         PlanUse::Teardown);
+  const BridgePlan p =
+      build_bridge_plan(request(R"(,"vlan":100,"isGateway":true,"bridge":"br7","ipam":{"type":"tether-ipam"})"),
+                        PlanUse::Teardown);
   EXPECT_EQ(p.bridge, "br7");
   EXPECT_EQ(p.ipam_type, "tether-ipam");
   // A malformed value is not a refusal: it fails either way.

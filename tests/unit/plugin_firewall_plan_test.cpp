@@ -53,7 +53,8 @@ TEST(PluginNatPlan, KeyIpsAndMappings) {
 
 TEST(PluginNatPlan, NothingToDoWithoutMasqOrCapability) {
   // The admin's `capabilities` does not declare portMappings (see PluginConfig.PortMappingsOnlyWithCapability).
-  cni::Request req = request(R"(,"capabilities":{},"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80}]})");
+  cni::Request req = request(
+      R"(,"capabilities":{},"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80}]})");
   firewall::NatPlan nat = make_nat_plan(req, build_bridge_plan(req), result());
   EXPECT_TRUE(nat.empty());
   EXPECT_FALSE(build_bridge_plan(req).needs_nat());
@@ -93,7 +94,8 @@ TEST(PluginFirewallPlan, TeardownAsksEveryBackendTheBuildHas) {
   const Deps d = rec.deps(true);
   for_each_backend(d, "del", errors, [](firewall::Firewall& fw) { fw.del({"n", "c1", "eth0"}); });
   EXPECT_TRUE(errors.empty());
-  EXPECT_EQ(rec.calls, (std::vector<std::string>{"make iptables", "del iptables c1", "make nftables", "del nftables c1"}));
+  EXPECT_EQ(rec.calls,
+            (std::vector<std::string>{"make iptables", "del iptables c1", "make nftables", "del nftables c1"}));
 
   Recorder without_nft;
   const Deps d2 = without_nft.deps(false);

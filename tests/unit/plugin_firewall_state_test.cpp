@@ -9,8 +9,8 @@
 #include <fstream>
 
 #include "lib/firewall/naming.hpp"
-#include "lib/util/error.hpp"
 #include "lib/sys/atomic_file.hpp"
+#include "lib/util/error.hpp"
 #include "plugin/firewall_state.hpp"
 
 namespace tether::plugin {
@@ -24,7 +24,8 @@ AttachmentState sample(const std::string& id = "ctr1", const std::string& networ
   s.nat.key = {network, id, "eth0"};
   s.nat.ip_masq = true;
   s.nat.container_ips = {*net::IpPrefix::parse("10.9.0.5/24"), *net::IpPrefix::parse("fd00:9::5/64")};
-  s.nat.port_mappings = {{8080, 80, net::L4Proto::Tcp, {}}, {5353, 53, net::L4Proto::Udp, net::IpAddress::parse("10.1.1.1")}};
+  s.nat.port_mappings = {{8080, 80, net::L4Proto::Tcp, {}},
+                         {5353, 53, net::L4Proto::Udp, net::IpAddress::parse("10.1.1.1")}};
   s.backend = firewall::Backend::Nftables;
   s.bridge = "tether0";
   s.forward = true;
@@ -115,10 +116,10 @@ TEST_F(StateDirTest, BadFilesAreSkippedNotTrusted) {
   StateDir d(dir_);
   d.save(sample("good"));
   const std::string net = dir_ + "/net1/";
-  std::ofstream(net + "0123456789abcdef.json") << to_json(sample("good")).substr(0, 20);       // torn
-  std::ofstream(net + "empty.json") << "";                                                       // empty
-  std::ofstream(net + firewall::attachment_hash({"net1", "other", "eth0"}) + ".json")              // misplaced:
-      << to_json(sample("intruder"));                                                            //  name ≠ content
+  std::ofstream(net + "0123456789abcdef.json") << to_json(sample("good")).substr(0, 20);  // torn
+  std::ofstream(net + "empty.json") << "";                                                // empty
+  std::ofstream(net + firewall::attachment_hash({"net1", "other", "eth0"}) + ".json")     // misplaced:
+      << to_json(sample("intruder"));                                                     //  name ≠ content
   std::ofstream(net + "notes.txt") << "hello";
   fs::create_directory(dir_ + "/net2");
   std::ofstream(dir_ + "/net2/" + firewall::attachment_hash({"net1", "x", "eth0"}) + ".json")

@@ -46,7 +46,8 @@ TEST(PrevResultMerge, AppendsOwnEntriesAfterPrevAndShiftsIpIndexes) {
   EXPECT_EQ(m.ips[1].gateway, A("10.126.0.1"));
   EXPECT_EQ(m.ips[1].interface, 3);  // 2 + one previous interface
   EXPECT_EQ(m.ips[2].interface, 3);
-  for (const auto& ip : m.ips) EXPECT_EQ(m.interfaces[static_cast<std::size_t>(*ip.interface)].sandbox, "/var/run/netns/ctr1");
+  for (const auto& ip : m.ips)
+    EXPECT_EQ(m.interfaces[static_cast<std::size_t>(*ip.interface)].sandbox, "/var/run/netns/ctr1");
   EXPECT_EQ(m.interfaces[3].name, "eth0");
 
   ASSERT_EQ(m.routes.size(), 3u);
@@ -99,7 +100,7 @@ TEST(PrevResultMerge, OwnDnsFieldsOverridePrevFieldByField) {
   const Result m = merge_into_prev_result(foreign(), o);
   EXPECT_EQ(m.dns.nameservers, (std::vector<std::string>{"10.126.0.53", "10.126.0.54"}));
   EXPECT_EQ(m.dns.search, std::vector<std::string>{"tether.example"});
-  EXPECT_EQ(m.dns.domain, "foreign.example");                    // tether left it empty: kept
+  EXPECT_EQ(m.dns.domain, "foreign.example");                     // tether left it empty: kept
   EXPECT_EQ(m.dns.options, std::vector<std::string>{"ndots:2"});  // idem
 }
 
@@ -156,7 +157,8 @@ TEST(PrevResultMerge, PrintedBeforeV030TakesFirstIpOfEachFamily) {
     EXPECT_FALSE(j.contains("interfaces"));
   }
   // A legacy prevResult (no interfaces, IP without index) passes through the same way.
-  const Result legacy_prev = result_from_json(json::parse(R"({"cniVersion":"0.2.0","ip4":{"ip":"10.99.0.5/24"}})"), kV020);
+  const Result legacy_prev = result_from_json(json::parse(R"({"cniVersion":"0.2.0","ip4":{"ip":"10.99.0.5/24"}})"),
+                                              kV020);
   const Result m2 = merge_into_prev_result(legacy_prev, own());
   EXPECT_EQ(m2.ips[0].interface, std::nullopt);
   EXPECT_EQ(m2.ips[1].interface, 2);

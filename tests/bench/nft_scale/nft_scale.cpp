@@ -26,7 +26,8 @@ static NatPlan plan(int i) {
   p.ip_masq = true;
   const std::string ip = "10.100." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 2) + "/16";
   p.container_ips = {*tether::net::IpPrefix::parse(ip)};
-  p.port_mappings = {{static_cast<std::uint16_t>(10000 + i), 80, tether::net::L4Proto::Tcp, {}}, {static_cast<std::uint16_t>(30000 + i), 53, tether::net::L4Proto::Udp, {}}};
+  p.port_mappings = {{static_cast<std::uint16_t>(10000 + i), 80, tether::net::L4Proto::Tcp, {}},
+                     {static_cast<std::uint16_t>(30000 + i), 53, tether::net::L4Proto::Udp, {}}};
   return p;
 }
 
@@ -44,8 +45,8 @@ static void series(const char* what, int from, int to, const std::function<void(
       std::sort(s.begin(), s.end());
       double sum = 0;
       for (double v : s) sum += v;
-      std::printf("%s %5d-%5d: median %7.1f us  mean %7.1f us  p90 %7.1f us\n", what, i + 2 - static_cast<int>(s.size()),
-                  i + 1, s[s.size() / 2], sum / s.size(), s[s.size() * 9 / 10]);
+      std::printf("%s %5d-%5d: median %7.1f us  mean %7.1f us  p90 %7.1f us\n", what,
+                  i + 2 - static_cast<int>(s.size()), i + 1, s[s.size() / 2], sum / s.size(), s[s.size() * 9 / 10]);
       std::fflush(stdout);
       window.clear();
     }
