@@ -206,17 +206,6 @@ void compile_dnat_map(Family family, const DnatMap& d, std::vector<Expr>& out) {
   out.push_back(std::move(nat));
 }
 
-std::uint32_t verdict_code(Verdict::Kind k) {
-  switch (k) {
-    case Verdict::Kind::Accept: return NF_ACCEPT;
-    case Verdict::Kind::Drop: return NF_DROP;
-    case Verdict::Kind::Return: return static_cast<std::uint32_t>(NFT_RETURN);
-    case Verdict::Kind::Jump: return static_cast<std::uint32_t>(NFT_JUMP);
-    case Verdict::Kind::Goto: return static_cast<std::uint32_t>(NFT_GOTO);
-  }
-  return NF_ACCEPT;
-}
-
 void compile_dnat(Family family, const DnatTo& d, std::vector<Expr>& out) {
   const std::uint32_t full = detail::address_len(family);
   if (d.addr.size() != full)
@@ -290,7 +279,7 @@ std::vector<Expr> compile(Family family, const std::vector<Statement>& rule) {
       e.kind = Expr::Kind::Immediate;
       e.dreg = kRegVerdict;
       e.verdict = true;
-      e.key = verdict_code(vs->verdict.kind);
+      e.key = detail::verdict_code(vs->verdict.kind);
       e.name = vs->verdict.chain;
       out.push_back(std::move(e));
     }

@@ -1,5 +1,6 @@
 #include "lib/nftables/field_layout.hpp"
 
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "lib/util/error.hpp"
@@ -77,6 +78,17 @@ std::optional<std::uint32_t> index_of_reg(std::uint32_t reg) {
   if (reg >= NFT_REG_1 && reg <= NFT_REG_4) return (reg - NFT_REG_1) * 4;
   if (reg >= NFT_REG32_00 && reg <= NFT_REG32_15) return reg - NFT_REG32_00;
   return std::nullopt;
+}
+
+std::uint32_t verdict_code(Verdict::Kind kind) {
+  switch (kind) {
+    case Verdict::Kind::Accept: return NF_ACCEPT;
+    case Verdict::Kind::Drop: return NF_DROP;
+    case Verdict::Kind::Return: return static_cast<std::uint32_t>(NFT_RETURN);
+    case Verdict::Kind::Jump: return static_cast<std::uint32_t>(NFT_JUMP);
+    case Verdict::Kind::Goto: return static_cast<std::uint32_t>(NFT_GOTO);
+  }
+  return NF_ACCEPT;
 }
 
 }  // namespace tether::nftables::detail

@@ -1,6 +1,6 @@
 #pragma once
-// Internal to lib/nftables (compile.cpp, decompile.cpp): where each Field is loaded from and how
-// nft numbers registers. Pure; no kernel headers.
+// Internal to lib/nftables (compile.cpp, decompile.cpp, nftnl_objects.cpp): where each Field is
+// loaded from, how nft numbers registers and verdicts. Pure; no kernel headers.
 #include <cstdint>
 #include <optional>
 
@@ -34,5 +34,8 @@ inline constexpr std::uint32_t kReg1 = 1;
 inline constexpr std::uint32_t kReg2 = 2;
 
 std::uint32_t address_len(Family family);  // 4 or 16; throws outside ip/ip6
+
+// The kernel's number for a verdict (NF_ACCEPT, NFT_JUMP, ...): in rules and in verdict maps.
+std::uint32_t verdict_code(Verdict::Kind kind);
 
 }  // namespace tether::nftables::detail

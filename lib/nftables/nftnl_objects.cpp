@@ -10,6 +10,7 @@
 
 #include <cerrno>
 
+#include "lib/nftables/field_layout.hpp"
 #include "lib/nftables/key.hpp"
 #include "lib/nftables/nft_error.hpp"
 #include "lib/nftables/nftnl_build.hpp"
@@ -54,17 +55,6 @@ std::uint32_t hook_number(Hook h) {
     case Hook::Postrouting: return NF_INET_POST_ROUTING;
   }
   return NF_INET_PRE_ROUTING;
-}
-
-std::uint32_t verdict_number(Verdict::Kind k) {
-  switch (k) {
-    case Verdict::Kind::Accept: return NF_ACCEPT;
-    case Verdict::Kind::Drop: return NF_DROP;
-    case Verdict::Kind::Return: return static_cast<std::uint32_t>(NFT_RETURN);
-    case Verdict::Kind::Jump: return static_cast<std::uint32_t>(NFT_JUMP);
-    case Verdict::Kind::Goto: return static_cast<std::uint32_t>(NFT_GOTO);
-  }
-  return NF_ACCEPT;
 }
 
 }  // namespace
@@ -141,7 +131,8 @@ SetPtr element_object(const Element& e, bool with_data) {
     check(nftnl_set_elem_set(raw, NFTNL_SET_ELEM_KEY_END, e.key_end.data(), e.key_end.size()), "key end", e);
   if (!with_data) return set;
   if (e.verdict) {
-    check(set_u32(nftnl_set_elem_set, raw, NFTNL_SET_ELEM_VERDICT, verdict_number(e.verdict->kind)), "verdict", e);
+    check(set_u32(nftnl_set_elem_set, raw, NFTNL_SET_ELEM_VERDICT, detail::verdict_code(e.verdict->kind)), "verdict",
+          e);
     if (!e.verdict->chain.empty())
       check(nftnl_set_elem_set_str(raw, NFTNL_SET_ELEM_CHAIN, e.verdict->chain.c_str()), "chain", e);
   }

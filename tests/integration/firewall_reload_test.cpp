@@ -39,14 +39,7 @@ class FirewallReloadTest : public NetnsTest, public ::testing::WithParamInterfac
     if (IsSkipped()) return;
     data_dir_ = temp_dir();
     out_ = &add_container("out");
-    std::string out;
-    ASSERT_EQ(host().exec("ip link add tvr0 type veth peer name eth0 netns " + out_->name() + " && ip addr add " +
-                              kHostUplink + "/24 dev tvr0 && ip link set tvr0 up",
-                          &out),
-              0)
-        << out;
-    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0)
-        << out;
+    traffic::link_outside(host(), "tvr0", kHostUplink, *out_, kOutside);
   }
 
   bool nftables() const { return GetParam() == std::string("nftables"); }

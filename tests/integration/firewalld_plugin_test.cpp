@@ -82,14 +82,7 @@ class FirewalldPluginTest : public FirewalldTest {
     std::filesystem::create_directories(dir_);
     out_ = std::make_unique<TestNetns>("out");
     c1_ = std::make_unique<TestNetns>("c1");
-    std::string out;
-    ASSERT_EQ(node().exec("ip link add tvw0 type veth peer name eth0 netns " + out_->name() + " && ip addr add " +
-                              kNodeUplink + "/24 dev tvw0 && ip link set tvw0 up",
-                          &out),
-              0)
-        << out;
-    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0)
-        << out;
+    traffic::link_outside(node(), "tvw0", kNodeUplink, *out_, kOutside);
   }
   void TearDown() override {
     c1_.reset();

@@ -41,16 +41,9 @@ class ForwardTest : public NetnsTest, public ::testing::WithParamInterface<const
     out_ = &add_container("out");
     c1_ = &add_container("c1");
     c2_ = &add_container("c2");
+    traffic::link_outside(host(), "tvo0", kHostUplink, *out_, kOutside);
     std::string out;
-    ASSERT_EQ(host().exec("ip link add tvo0 type veth peer name eth0 netns " + out_->name() + " && ip addr add " +
-                              kHostUplink +
-                              "/24 dev tvo0 && ip link set tvo0 up && "
-                              "sysctl -qw net.bridge.bridge-nf-call-iptables=1",
-                          &out),
-              0)
-        << out;
-    ASSERT_EQ(out_->exec(std::string("ip addr add ") + kOutside + "/24 dev eth0 && ip link set eth0 up", &out), 0)
-        << out;
+    ASSERT_EQ(host().exec("sysctl -qw net.bridge.bridge-nf-call-iptables=1", &out), 0) << out;
     ASSERT_EQ(host().exec(docker_setup(iptables()), &out), 0) << out;
   }
 
