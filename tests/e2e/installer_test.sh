@@ -56,7 +56,7 @@ log "installed files work: ADD/DEL with the rendered conflist"
 netns_add H h
 netns_add C c
 dd="$E2E_TMP/ipam"
-conf=$(jq -c --arg dd "$dd" '.plugins[0] + {name: .name, cniVersion: .cniVersion} | .ipam.dataDir = $dd' "$cf")
+conf=$(jq -c --arg dd "$dd" '.plugins[0] + {name: .name, cniVersion: .cniVersion} | .ipam.dataDir = $dd | .stateDir = ($dd + "-state")' "$cf")
 call() {
   printf '%s' "$2" | ip netns exec "$H" env -i PATH=/usr/bin:/bin CNI_COMMAND="$1" CNI_CONTAINERID=installer \
     CNI_NETNS="/run/netns/$C" CNI_IFNAME=eth0 CNI_PATH="$cb" "$cb/tether"
