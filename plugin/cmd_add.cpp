@@ -47,9 +47,9 @@ class AddRun {
     setup_bridge();
     setup_veth();
     request_addresses();
+    setup_firewall();
     configure_container(ns_, ctr_, veth_.container, res_, plan_);
     setup_gateway();
-    setup_firewall();
     cni::Result out = build_result();
     cni::ensure_expressible(out, req_.conf.version);  // printing fails after commit otherwise
     undo_.commit();
@@ -180,12 +180,18 @@ class AddRun {
         state_.remove(attachment_key(req_));
         if (forward && !state_.network_has_attachments(plan_.network)) remove_network_forward(deps_, fwd);
       });
-      // NAT before the accepts: the nftables accepts go into our table, which the NAT creates.
+      // The NAT backend writes its accepts with the NAT (nftables: one batch, which also creates
+      // our table, home of its own accepts); the other backend's tables get theirs after.
+      std::optional<firewall::Backend> written;
       if (firewall_) {
-        firewall_->add(nat);
+        if (forward)
+          firewall_->add_with_forward(nat, fwd);
+        else
+          firewall_->add(nat);
         undo_.push("remove NAT rules", [this] { firewall_->del(attachment_key(req_)); });
+        written = backend_;
       }
-      if (forward) ensure_network_forward(deps_, fwd, first);
+      if (forward) ensure_network_forward(deps_, fwd, first, written);
     }
   }
 

@@ -17,9 +17,11 @@ firewall::ForwardPlan forward_plan(const std::string& network, const std::string
   return plan;
 }
 
-void ensure_network_forward(const Deps& deps, const firewall::ForwardPlan& plan, bool first) {
+void ensure_network_forward(const Deps& deps, const firewall::ForwardPlan& plan, bool first,
+                            std::optional<firewall::Backend> written) {
   for (auto backend : {firewall::Backend::Iptables, firewall::Backend::Nftables})
-    if (auto fw = deps.make_firewall(backend)) fw->ensure_forward(plan);
+    if (backend != written)
+      if (auto fw = deps.make_firewall(backend)) fw->ensure_forward(plan);
   if (!first || !deps.trusted_zone) return;
   if (auto zone = deps.trusted_zone())
     for (const auto& s : plan.subnets) zone->trust(s.to_string());

@@ -4,6 +4,7 @@
 // Per network, not per container: set up with its attachments, removed with its last one. The
 // state directory is the registry of attachments; callers hold its per-network lock around "is
 // this the first/last attachment" and the change that follows.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,10 @@ firewall::ForwardPlan forward_plan(const std::string& network, const std::string
 
 // Idempotent: every ADD calls it, so rules a firewall reload wiped come back with the next
 // container. firewalld is asked only when `first` (the network's first attachment, or a reload):
-// a D-Bus round trip costs about as much as the rest of an ADD.
-void ensure_network_forward(const Deps& deps, const firewall::ForwardPlan& plan, bool first);
+// a D-Bus round trip costs about as much as the rest of an ADD. `written`: the backend whose
+// accepts the caller wrote already (Firewall::add_with_forward), skipped here.
+void ensure_network_forward(const Deps& deps, const firewall::ForwardPlan& plan, bool first,
+                            std::optional<firewall::Backend> written = std::nullopt);
 // The network lost its last attachment. Every backend is asked (errors collected, all tried).
 void remove_network_forward(const Deps& deps, const firewall::ForwardPlan& plan);
 // Throws (code 999) naming what is missing.

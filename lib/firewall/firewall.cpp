@@ -21,6 +21,19 @@ std::vector<std::uint16_t> NatPlan::udp_host_ports(net::Family family) const {
   return ports;
 }
 
+void Firewall::add_with_forward(const NatPlan& plan, const ForwardPlan& forward) {
+  add(plan);
+  try {
+    ensure_forward(forward);
+  } catch (...) {
+    try {
+      del(plan.key);
+    } catch (...) {  // the first failure is the one to report
+    }
+    throw;
+  }
+}
+
 const char* backend_name(Backend b) { return b == Backend::Iptables ? "iptables" : "nftables"; }
 
 }  // namespace tether::firewall

@@ -74,6 +74,11 @@ class Firewall {
   virtual void remove_forward(const std::string& network) = 0;
   // Throws (code 999) naming what is missing where the accepts belong.
   virtual void check_forward(const ForwardPlan& plan) = 0;
+
+  // add(plan) and ensure_forward(forward) as one transaction where the backend allows
+  // (nftables: one batch); otherwise one after the other, the plan's rules removed again when the
+  // accepts fail.
+  virtual void add_with_forward(const NatPlan& plan, const ForwardPlan& forward);
 };
 
 }  // namespace tether::firewall

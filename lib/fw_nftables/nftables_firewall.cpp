@@ -3,9 +3,12 @@
 // kernel:
 //
 // ADD  ONE batch: the attachment's elements, all NLM_F_EXCL, the `attachments` index element
-//      first of each family; its networks' `subnets` elements without (shared, they may be there). No reads in the steady state, except one GET of the index per family
-//      the plan leaves out (an earlier ADD of the same key may have used it). The kernel's answer
-//      picks the next step:
+//      first of each family; its networks' `subnets` elements without (shared, they may be there);
+//      with the network's FORWARD accepts (add_with_forward), what of them is missing, read first
+//      (below), the batch then generation-guarded. Without accepts no reads in the steady state,
+//      except one GET of the index per family the plan leaves out (an earlier ADD of the same key
+//      may have used it). The accepts' reads tell whether our table exists: if not, the skeleton
+//      (and its forward chain) goes into the same batch. The kernel's answer picks the next step:
 //        ENOENT everywhere       -> the table (or a set) is missing: resend with the skeleton,
 //                                   created idempotently (NLM_F_CREATE; base chains flushed and
 //                                   refilled: a rule has no "create if missing").
@@ -180,6 +183,7 @@ constexpr Family kIpFamilies[] = {Family::Ip, Family::Ip6};
 class NftablesFirewallImpl final : public Firewall {
  public:
   void add(const NatPlan& plan) override;
+  void add_with_forward(const NatPlan& plan, const ForwardPlan& forward) override;
   void del(const AttachmentKey& key) override;
   void check(const NatPlan& plan) override;
   void gc(const std::string& network, const std::vector<AttachmentKey>& valid) override;
@@ -188,27 +192,47 @@ class NftablesFirewallImpl final : public Firewall {
   void check_forward(const ForwardPlan& plan) override;
 
  private:
-  UdpPorts write(Socket& sock, const AttachmentKey& key, const std::vector<AttachmentObjects>& objects);
+  // Kept open for the object's life: closing a netfilter socket right after a commit waits for
+  // the kernel's deferred release of that batch (an RCU grace period, ~0.3 ms); an ADD closes it
+  // at its end, when that release is long done.
+  Socket& socket() {
+    if (!sock_) sock_ = Socket::open();
+    return *sock_;
+  }
+  UdpPorts write(const AttachmentKey& key, const std::vector<AttachmentObjects>& objects, const ForwardPlan* forward);
   UdpPorts remove(Socket& sock, const HashSet& hashes);
+
+  std::optional<Socket> sock_;
 };
+
+bool has_forward_subnets(const ForwardPlan& plan) {
+  return !forward_subnets(plan, Family::Ip).empty() || !forward_subnets(plan, Family::Ip6).empty();
+}
 
 void NftablesFirewallImpl::add(const NatPlan& plan) {
   if (plan.empty()) return;  // idle cost: an ADD without NAT work never touches netfilter
   const std::vector<AttachmentObjects> objects = attachment_objects(plan);  // validate before any syscall
   if (objects.empty()) return;
-  Socket sock = Socket::open();
-  flush_udp_conntrack(write(sock, plan.key, objects));
+  flush_udp_conntrack(write(plan.key, objects, nullptr));
 }
 
-UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key,
-                                     const std::vector<AttachmentObjects>& objects) {
+void NftablesFirewallImpl::add_with_forward(const NatPlan& plan, const ForwardPlan& forward) {
+  const std::vector<AttachmentObjects> objects = plan.empty() ? std::vector<AttachmentObjects>{}
+                                                              : attachment_objects(plan);
+  if (objects.empty()) return ensure_forward(forward);
+  flush_udp_conntrack(write(plan.key, objects, has_forward_subnets(forward) ? &forward : nullptr));
+}
+
+UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector<AttachmentObjects>& objects,
+                                     const ForwardPlan* forward) {
+  Socket& sock = socket();
   const HashSet own = {attachment_hash(key)};
   auto uses = [&](Family f) {
     return std::any_of(objects.begin(), objects.end(), [&](const AttachmentObjects& o) { return o.family == f; });
   };
   // Objects of an earlier ADD of this key in a family this plan leaves out would never clash with
   // the new ones: only a read finds them.
-  bool replace = false, with_skeleton = false;
+  bool replace = false, skeleton_everywhere = false;
   std::vector<const nftables::Element*> taken_over;  // other attachments' leftovers this ADD replaces
   for (Family f : kAllFamilies)
     if (!uses(f) && nftables::get_element(sock, index_element(f, key))) replace = true;
@@ -219,7 +243,24 @@ UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key,
     UdpPorts udp;
     std::vector<std::size_t> set_msgs;
     std::vector<std::pair<std::size_t, const nftables::Element*>> element_msgs;
-    if (replace || !taken_over.empty()) genid = sock.genid();  // before the reads the batch is based on
+    std::vector<Family> skeletons;  // tables this batch creates
+    if (skeleton_everywhere)
+      for (const auto& o : objects) skeletons.push_back(o.family);
+    // The accepts are read, so the batch is generation-guarded; the reads also tell whether our
+    // table is there (no doomed elements-only attempt on a fresh node).
+    std::vector<ForwardWrite> accepts;
+    if (replace || !taken_over.empty() || forward) genid = sock.genid();  // before the reads the batch is based on
+    if (forward)
+      for (Family f : kIpFamilies) {
+        if (forward_subnets(*forward, f).empty()) continue;
+        accepts.push_back(xt_forward_missing(read_xt_forward(sock, f), *forward));
+        OwnForwardState table = read_own_forward(sock, f);
+        if (!table.table && uses(f)) {
+          table.table = true;  // created below
+          if (std::find(skeletons.begin(), skeletons.end(), f) == skeletons.end()) skeletons.push_back(f);
+        }
+        accepts.push_back(own_forward_missing(table, *forward));
+      }
     for (const nftables::Element* e : taken_over) b.del_element(*e);
     if (replace) {
       for (Family f : kAllFamilies) {
@@ -227,8 +268,12 @@ UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key,
         if (!ports.empty()) udp.emplace_back(f, std::move(ports));
       }
     }
+    for (Family f : skeletons) add_skeleton(b, f, set_msgs);
+    for (const auto& a : accepts) {
+      for (const auto& m : a.describe()) log::debug("forward: adding " + m);
+      a.append_to(b);
+    }
     for (const auto& o : objects) {
-      if (with_skeleton) add_skeleton(b, o.family, set_msgs);
       for (const auto& e : o.elements) element_msgs.emplace_back(b.add_element(e, /*exclusive=*/true), &e);
       // Identical: success (another attachment of the network wrote it); overlapping: EEXIST.
       for (const auto& e : o.network_elements) element_msgs.emplace_back(b.add_element(e), &e);
@@ -269,8 +314,9 @@ UdpPorts NftablesFirewallImpl::write(Socket& sock, const AttachmentKey& key,
                           ": the table holds a set of that name with another layout (written by an older tether?);"
                           " nothing was changed",
                       kInternal);
-      if (!with_skeleton && only(e, ENOENT)) {
-        with_skeleton = true;
+      // A table (or set) missing that no read told of: created idempotently, then the rest again.
+      if (!skeleton_everywhere && only(e, ENOENT)) {
+        skeleton_everywhere = true;
         continue;
       }
       throw;
@@ -342,8 +388,7 @@ void NftablesFirewallImpl::check(const NatPlan& plan) {
   if (plan.empty()) return;
   const auto objects = attachment_objects(plan);
   if (objects.empty()) return;
-  Socket sock = Socket::open();
-  check_attachment(sock, plan.key, objects);
+  check_attachment(socket(), plan.key, objects);
 }
 
 void NftablesFirewallImpl::ensure_forward(const ForwardPlan& plan) {

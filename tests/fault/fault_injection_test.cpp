@@ -122,6 +122,11 @@ class FaultInjectionTest : public NetnsTest, public ::testing::WithParamInterfac
     return lines;
   }
   std::size_t leases() { return count_leases(data_dir_ + "/finet"); }
+  std::string host_nft(const std::string& args) {
+    std::string out;
+    EXPECT_EQ(host().exec("nft " + args + " 2>&1", &out), 0) << out;
+    return out;
+  }
   Snapshot snapshot(TestNetns& ctr) {
     return {link_names(host()), link_names(ctr), bridge_addrs(), tether_rules(), leases()};
   }
@@ -238,7 +243,41 @@ TEST_P(BridgeRaceTest, BridgeRemovedByRacingRollbackIsEnsuredAgain) {
   del("race", ctr, 30998);
 }
 
+// "One nftables batch per ADD/DEL", counted at the seam every commit passes (a batch the kernel
+// refuses counts too): a node's first ADD (no table of ours yet: the skeleton, the elements and
+// the network's accepts), an ADD beside it, and both DELs.
+class NftablesBatchCountTest : public FaultInjectionTest {
+ protected:
+  template <class F>
+  int batches(F&& verb) {
+    int n = 0;
+    fault::observe([&](const char* op) { n += std::string_view(op) == "nftables: batch"; });
+    try {
+      verb();
+    } catch (...) {
+      fault::observe({});
+      throw;
+    }
+    fault::observe({});
+    return n;
+  }
+};
+
+TEST_P(NftablesBatchCountTest, OneBatchPerAddAndDel) {
+  TestNetns& a = add_container("a");
+  TestNetns& b = add_container("b");
+  EXPECT_EQ(batches([&] { add("first", a, 30001); }), 1) << "fresh node";
+  const std::string table = host_nft("list table ip tether");
+  EXPECT_THAT(table, HasSubstr("chain forward")) << "the accepts came with the skeleton";
+  EXPECT_THAT(table, HasSubstr("chain postrouting"));
+  EXPECT_EQ(batches([&] { add("second", b, 30002); }), 1) << "steady state";
+  EXPECT_EQ(batches([&] { del("second", b, 30002); }), 1);
+  EXPECT_EQ(batches([&] { del("first", a, 30001); }), 1) << "the last DEL takes the tables";
+  EXPECT_TRUE(tether_rules().empty()) << join(tether_rules());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FaultInjectionTest, ::testing::ValuesIn(kBackends), backend_test_name);
+INSTANTIATE_TEST_SUITE_P(Nftables, NftablesBatchCountTest, ::testing::Values("nftables"));
 INSTANTIATE_TEST_SUITE_P(DefaultBackend, BridgeRaceTest, ::testing::Values(nullptr));
 
 }  // namespace

@@ -942,6 +942,49 @@ TEST_F(FirewallNftForwardTest, OurForwardChainLivesWithOurTable) {
   EXPECT_TRUE(tables().empty());
 }
 
+// add_with_forward is add then ensure_forward in one batch: the same ruleset, on a fresh node
+// (the batch creates our table with its forward chain) and beside an attachment of another
+// network (table there: elements and the network's accepts only).
+TEST_F(FirewallNftForwardTest, AddWithForwardWritesWhatAddThenEnsureWrite) {
+  docker_setup();
+  const NatPlan nat = full_example();
+  const ForwardPlan p = fplan("net1", {"10.77.0.0/24", "fd77::/64"});
+  const NatPlan other = plan("ctr-o", {"10.78.0.2/24"}, true, {{9090, 90, net::L4Proto::Tcp, {}}}, "net2");
+  const ForwardPlan q = fplan("net2", {"10.78.0.0/24"});
+  auto clear = [&] {
+    in_host([&] {
+      fw_->del(nat.key);
+      fw_->del(other.key);
+      fw_->remove_forward("net1");
+      fw_->remove_forward("net2");
+    });
+    EXPECT_TRUE(tables().count("ip tether") == 0);
+  };
+  in_host([&] {
+    fw_->add(nat);
+    fw_->ensure_forward(p);
+  });
+  const std::string fresh = nft("list ruleset");
+  clear();
+  in_host([&] { fw_->add_with_forward(nat, p); });
+  EXPECT_EQ(nft("list ruleset"), fresh);
+  in_host([&] { EXPECT_NO_THROW(fw_->check_forward(p)); });
+
+  in_host([&] {
+    fw_->add(other);
+    fw_->ensure_forward(q);
+  });
+  const std::string beside = nft("list ruleset");
+  clear();
+  in_host([&] {
+    fw_->add_with_forward(nat, p);
+    fw_->add_with_forward(other, q);
+  });
+  EXPECT_EQ(nft("list ruleset"), beside);
+  clear();
+  EXPECT_TRUE(tables().count("ip6 tether") == 0 && tables().count("bridge tether") == 0);
+}
+
 TEST_F(FirewallNftForwardTest, ForeignRulesSurvive) {
   docker_setup();
   const NatPlan nat = example();
