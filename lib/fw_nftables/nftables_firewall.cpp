@@ -4,14 +4,14 @@
 //
 // ADD  ONE batch: the attachment's elements, all NLM_F_EXCL, the `attachments` index element
 //      first of each family; its networks' `subnets` elements without (shared, they may be there);
-//      with the network's FORWARD accepts (add_with_forward), what of them is missing, read first
-//      (below), the batch then generation-guarded. Without accepts no reads in the steady state,
-//      except one GET of the index per family the plan leaves out (an earlier ADD of the same key
-//      may have used it). The accepts' reads tell whether our table exists: if not, the skeleton
-//      (and its forward chain) goes into the same batch. The kernel's answer picks the next step:
-//        ENOENT everywhere       -> the table (or a set) is missing: resend with the skeleton,
-//                                   created idempotently (NLM_F_CREATE; base chains flushed and
-//                                   refilled: a rule has no "create if missing").
+//      with the network's FORWARD accepts (add_with_forward), what of them is missing, read first,
+//      the batch then generation-guarded. Reads: one GET of our table per family the plan uses
+//      (missing: the skeleton, created idempotently, goes into the same batch), one GET of the
+//      index per family it leaves out (an earlier ADD of the same key may have used it), and the
+//      accepts' (which include the table's GET). The kernel's answer picks the next step:
+//        ENOENT everywhere       -> a table (or a set) went missing since the GET: resend with
+//                                   the skeleton (NLM_F_CREATE; base chains flushed and refilled:
+//                                   a rule has no "create if missing").
 //        EEXIST on the index     -> ADD again for the same key = replace: read the tables, delete
 //                                   every element carrying this attachment's hash and add the new
 //                                   ones, in one generation-guarded batch.
@@ -143,27 +143,32 @@ std::string owner_of(Socket& sock, const nftables::Element& e) {
   }
 }
 
-// A socket for the FORWARD verbs, which run for every backend at every ADD: nullopt on a kernel
-// without nf_tables (nothing of ours, nothing that drops).
-std::optional<Socket> open_for_forward() {
+// A socket for the FORWARD verbs, which run for every backend at every ADD, with the ruleset
+// generation its probe read (the first basis of commit_guarded): nullopt on a kernel without
+// nf_tables (nothing of ours, nothing that drops).
+struct ForwardSocket {
+  Socket sock;
+  std::uint32_t genid;
+};
+std::optional<ForwardSocket> open_for_forward() {
   auto sock = open_if_available();
   if (!sock) return std::nullopt;
   try {
-    sock->genid();
+    const std::uint32_t genid = sock->genid();
+    return ForwardSocket{std::move(*sock), genid};
   } catch (const NftError& e) {
     if (no_nftables(e)) return std::nullopt;
     throw;
   }
-  return sock;
 }
 
 // Reads (through `stage`, which appends to the batch what the reads call for) and commits in one
-// generation-guarded batch; again from the reads when someone committed in between. Nothing
-// staged: nothing written.
+// generation-guarded batch; again from the reads when someone committed in between. `genid`: the
+// generation read before the first reads. Nothing staged: nothing written.
 template <class Stage>
-void commit_guarded(Socket& sock, const std::string& what, Stage&& stage) {
+void commit_guarded(Socket& sock, std::uint32_t genid, const std::string& what, Stage&& stage) {
   for (int attempt = 1;; ++attempt) {
-    const std::uint32_t genid = sock.genid();  // before the reads the batch is based on
+    if (attempt > 1) genid = sock.genid();  // before the reads the batch is based on
     Batch b;
     stage(b);
     if (b.empty()) return;
@@ -243,11 +248,17 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
     UdpPorts udp;
     std::vector<std::size_t> set_msgs;
     std::vector<std::pair<std::size_t, const nftables::Element*>> element_msgs;
+    // Our table of each family the plan uses is looked up first (the accepts' reads include
+    // it): where it is missing the skeleton goes into this batch, instead of a batch the kernel
+    // would refuse (its abort waits for an expedited RCU grace period) and a second one.
     std::vector<Family> skeletons;  // tables this batch creates
+    std::vector<Family> looked_up;
+    auto create_table = [&](Family f) {
+      if (std::find(skeletons.begin(), skeletons.end(), f) == skeletons.end()) skeletons.push_back(f);
+    };
     if (skeleton_everywhere)
-      for (const auto& o : objects) skeletons.push_back(o.family);
-    // The accepts are read, so the batch is generation-guarded; the reads also tell whether our
-    // table is there (no doomed elements-only attempt on a fresh node).
+      for (const auto& o : objects) create_table(o.family);
+    // The accepts are read, so the batch is then generation-guarded.
     std::vector<ForwardWrite> accepts;
     if (replace || !taken_over.empty() || forward) genid = sock.genid();  // before the reads the batch is based on
     if (forward)
@@ -255,12 +266,17 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
         if (forward_subnets(*forward, f).empty()) continue;
         accepts.push_back(xt_forward_missing(read_xt_forward(sock, f), *forward));
         OwnForwardState table = read_own_forward(sock, f);
+        looked_up.push_back(f);
         if (!table.table && uses(f)) {
           table.table = true;  // created below
-          if (std::find(skeletons.begin(), skeletons.end(), f) == skeletons.end()) skeletons.push_back(f);
+          create_table(f);
         }
         accepts.push_back(own_forward_missing(table, *forward));
       }
+    for (const auto& o : objects)
+      if (std::find(looked_up.begin(), looked_up.end(), o.family) == looked_up.end() &&
+          !nftables::get_table(sock, o.family, kTable))
+        create_table(o.family);
     for (const nftables::Element* e : taken_over) b.del_element(*e);
     if (replace) {
       for (Family f : kAllFamilies) {
@@ -314,7 +330,7 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
                           ": the table holds a set of that name with another layout (written by an older tether?);"
                           " nothing was changed",
                       kInternal);
-      // A table (or set) missing that no read told of: created idempotently, then the rest again.
+      // A table (or set) that went missing after the GET: created idempotently, the rest again.
       if (!skeleton_everywhere && only(e, ENOENT)) {
         skeleton_everywhere = true;
         continue;
@@ -393,13 +409,14 @@ void NftablesFirewallImpl::check(const NatPlan& plan) {
 
 void NftablesFirewallImpl::ensure_forward(const ForwardPlan& plan) {
   if (forward_subnets(plan, Family::Ip).empty() && forward_subnets(plan, Family::Ip6).empty()) return;
-  auto sock = open_for_forward();
-  if (!sock) return;
-  commit_guarded(*sock, "forward accepts of network '" + plan.network + "'", [&](Batch& b) {
+  auto fs = open_for_forward();
+  if (!fs) return;
+  Socket& sock = fs->sock;
+  commit_guarded(sock, fs->genid, "forward accepts of network '" + plan.network + "'", [&](Batch& b) {
     for (Family f : kIpFamilies) {
       if (forward_subnets(plan, f).empty()) continue;
-      const ForwardWrite xt = xt_forward_missing(read_xt_forward(*sock, f), plan);
-      const ForwardWrite own = own_forward_missing(read_own_forward(*sock, f), plan);
+      const ForwardWrite xt = xt_forward_missing(read_xt_forward(sock, f), plan);
+      const ForwardWrite own = own_forward_missing(read_own_forward(sock, f), plan);
       for (const auto* w : {&xt, &own})
         for (const auto& m : w->describe()) log::debug("forward: adding " + m);
       xt.append_to(b);
@@ -409,25 +426,26 @@ void NftablesFirewallImpl::ensure_forward(const ForwardPlan& plan) {
 }
 
 void NftablesFirewallImpl::remove_forward(const std::string& network) {
-  auto sock = open_for_forward();
-  if (!sock) return;
+  auto fs = open_for_forward();
+  if (!fs) return;
+  Socket& sock = fs->sock;
   const std::string hash = network_hash(network);
-  commit_guarded(*sock, "remove the forward accepts of network '" + network + "'", [&](Batch& b) {
+  commit_guarded(sock, fs->genid, "remove the forward accepts of network '" + network + "'", [&](Batch& b) {
     for (Family f : kIpFamilies) {
-      append_xt_forward_removal(b, read_xt_forward(*sock, f), hash);
-      append_own_forward_removal(b, read_own_forward(*sock, f), hash);
+      append_xt_forward_removal(b, read_xt_forward(sock, f), hash);
+      append_own_forward_removal(b, read_own_forward(sock, f), hash);
     }
   });
 }
 
 void NftablesFirewallImpl::check_forward(const ForwardPlan& plan) {
-  auto sock = open_for_forward();
-  if (!sock) return;
+  auto fs = open_for_forward();
+  if (!fs) return;
   std::vector<std::string> missing;
   for (Family f : kIpFamilies) {
     if (forward_subnets(plan, f).empty()) continue;
-    for (auto& m : xt_forward_missing(read_xt_forward(*sock, f), plan).describe()) missing.push_back(std::move(m));
-    for (auto& m : own_forward_missing(read_own_forward(*sock, f), plan).describe()) missing.push_back(std::move(m));
+    for (auto& m : xt_forward_missing(read_xt_forward(fs->sock, f), plan).describe()) missing.push_back(std::move(m));
+    for (auto& m : own_forward_missing(read_own_forward(fs->sock, f), plan).describe()) missing.push_back(std::move(m));
   }
   if (missing.empty()) return;
   std::string msg = "nftables forward rules missing for network '" + plan.network + "':";

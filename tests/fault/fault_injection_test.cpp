@@ -86,6 +86,7 @@ class FaultInjectionTest : public NetnsTest, public ::testing::WithParamInterfac
                {{"type", "tether-ipam"},
                 {"dataDir", data_dir_},
                 {"ranges", json::parse(R"([[{"subnet":"10.77.0.0/24"}],[{"subnet":"fd00:77::/64"}]])")}}}};
+    if (!forward_accept_) c["forwardAccept"] = false;
     return make_request(c, cmd, id, netns);
   }
   plugin::Deps deps() {
@@ -173,6 +174,7 @@ class FaultInjectionTest : public NetnsTest, public ::testing::WithParamInterfac
   }
 
   std::string data_dir_;
+  bool forward_accept_ = true;
   std::error_code ec_;
   std::optional<netns::Netns> host_ns_;
 };
@@ -273,6 +275,12 @@ TEST_P(NftablesBatchCountTest, OneBatchPerAddAndDel) {
   EXPECT_EQ(batches([&] { add("second", b, 30002); }), 1) << "steady state";
   EXPECT_EQ(batches([&] { del("second", b, 30002); }), 1);
   EXPECT_EQ(batches([&] { del("first", a, 30001); }), 1) << "the last DEL takes the tables";
+  EXPECT_TRUE(tether_rules().empty()) << join(tether_rules());
+  // Without accepts nothing is read but our table's GET: still one batch on a fresh node.
+  forward_accept_ = false;
+  EXPECT_EQ(batches([&] { add("third", a, 30003); }), 1) << "fresh node, forwardAccept false";
+  EXPECT_THAT(host_nft("list table ip tether"), ::testing::Not(HasSubstr("chain forward")));
+  EXPECT_EQ(batches([&] { del("third", a, 30003); }), 1);
   EXPECT_TRUE(tether_rules().empty()) << join(tether_rules());
 }
 
