@@ -50,13 +50,9 @@ std::optional<Verdict> verdict_from(std::uint32_t code, const char* chain) {
 // A single GET that may answer ENOENT: nullopt then.
 template <class F>
 bool get_or_absent(Socket& sock, const nlmsghdr* nlh, const std::string& what, F&& on_data) {
-  try {
-    sock.request(nlh, what, on_data);
-    return true;
-  } catch (const NftError& e) {
-    if (e.errno_value() == ENOENT) return false;
-    throw;
-  }
+  bool absent = false;
+  sock.request(nlh, what, on_data, &absent);
+  return !absent;
 }
 
 template <class F>
@@ -66,13 +62,10 @@ void dump_consistent(Socket& sock, const std::string& what, const std::function<
   for (int attempt = 1;; ++attempt) {
     reset_and_collect(nullptr);
     nlmsghdr* nlh = build(buf.data());
-    bool complete;
-    try {
-      complete = sock.dump(nlh, what, [&](const nlmsghdr* m) { reset_and_collect(m); });
-    } catch (const NftError& e) {
-      if (e.errno_value() == ENOENT) return;  // table or set gone: nothing
-      throw;
-    }
+    bool absent = false;
+    const bool complete = sock.dump(
+        nlh, what, [&](const nlmsghdr* m) { reset_and_collect(m); }, &absent);
+    if (absent) return;  // table or set gone: nothing
     if (complete) return;
     if (attempt == kDumpAttempts) throw NftError(what + ": the ruleset kept changing during the dump", EINTR, 11);
   }

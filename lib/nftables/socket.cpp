@@ -55,7 +55,8 @@ void Socket::send(const void* buf, std::size_t len, const std::string& what) {
   if (mnl_socket_sendto(mnl_->sock, buf, len) < 0) throw NftError(what + ": send", errno);
 }
 
-bool Socket::receive(std::uint32_t seq, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data) {
+bool Socket::receive(std::uint32_t seq, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
+                     bool* absent) {
   bool intr = false;
   for (;;) {
     const ssize_t n = mnl_socket_recvfrom(mnl_->sock, buf_.data(), buf_.size());
@@ -70,6 +71,10 @@ bool Socket::receive(std::uint32_t seq, const std::string& what, const std::func
       if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) intr = true;
       if (nlh->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+        if (absent && e->error == -ENOENT) {
+          *absent = true;
+          return true;
+        }
         if (e->error != 0) throw NftError(what, -e->error);
         return !intr;
       }
@@ -88,6 +93,18 @@ void Socket::request(const nlmsghdr* msg, const std::string& what,
 bool Socket::dump(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data) {
   send(msg, msg->nlmsg_len, what);
   return receive(msg->nlmsg_seq, what, on_data);
+}
+
+void Socket::request(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
+                     bool* absent) {
+  send(msg, msg->nlmsg_len, what);
+  receive(msg->nlmsg_seq, what, on_data, absent);
+}
+
+bool Socket::dump(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
+                  bool* absent) {
+  send(msg, msg->nlmsg_len, what);
+  return receive(msg->nlmsg_seq, what, on_data, absent);
 }
 
 void Socket::drain(const std::function<void(std::uint32_t, int)>& on_reply, bool wait_first, const std::string& what) {

@@ -32,6 +32,12 @@ class Socket {
   // Sends a dump request and feeds every reply to `on_data`. Returns false when the kernel
   // flagged the dump as interrupted by a concurrent change (NLM_F_DUMP_INTR): dump again.
   bool dump(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data);
+  // The same for a GET or dump of what may not exist: an ENOENT answer sets `*absent` instead of
+  // throwing (a throw costs more than the round trip, and a missing table is the common answer).
+  void request(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
+               bool* absent);
+  bool dump(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
+            bool* absent);
 
   // Batches: sends `len` bytes at once, then collects every reply queued for this socket (the
   // kernel answers a batch synchronously, inside sendmsg). on_reply(seq, errno) per ack/error.
@@ -44,7 +50,8 @@ class Socket {
  private:
   struct Mnl;
   Socket(std::unique_ptr<Mnl> mnl, std::uint32_t portid, std::uint32_t seq);
-  bool receive(std::uint32_t seq, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data);
+  bool receive(std::uint32_t seq, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
+               bool* absent = nullptr);
 
   std::unique_ptr<Mnl> mnl_;
   std::uint32_t portid_ = 0;
