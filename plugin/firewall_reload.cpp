@@ -1,11 +1,11 @@
 #include "plugin/firewall_reload.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "lib/firewalld/client.hpp"
 #include "lib/log/log.hpp"
@@ -48,17 +48,20 @@ ReloadSummary reload_once(const StateDir& state, const Deps& deps) {
     }
   }
   // Each network with forwarding: its accepts (idempotent) and firewalld's trust.
-  std::map<std::string, firewall::ForwardPlan> networks;
+  struct Network {
+    std::string bridge;
+    std::vector<net::IpPrefix> ips;  // of all its attachments
+  };
+  std::map<std::string, Network> networks;
   for (const AttachmentState& s : states) {
     if (!s.forward) continue;
-    auto [it, fresh] = networks.try_emplace(s.nat.key.network, forward_plan(s.nat.key.network, s.bridge, {}));
-    for (const auto& p : forward_plan(s.nat.key.network, s.bridge, s.nat.container_ips).subnets)
-      if (std::find(it->second.subnets.begin(), it->second.subnets.end(), p) == it->second.subnets.end())
-        it->second.subnets.push_back(p);
+    Network& n = networks[s.nat.key.network];
+    n.bridge = s.bridge;
+    n.ips.insert(n.ips.end(), s.nat.container_ips.begin(), s.nat.container_ips.end());
   }
-  for (const auto& [name, plan] : networks) {
+  for (const auto& [name, n] : networks) {
     try {
-      ensure_network_forward(deps, plan, /*first=*/true);
+      ensure_network_forward(deps, forward_plan(name, n.bridge, n.ips), /*first=*/true);
     } catch (const std::exception& e) {
       ++sum.failed;
       log::error("firewall-reload: network " + name + " forwarding: " + e.what());
