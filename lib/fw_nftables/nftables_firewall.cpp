@@ -258,7 +258,9 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
     };
     if (skeleton_everywhere)
       for (const auto& o : objects) create_table(o.family);
-    // The accepts are read, so the batch is then generation-guarded.
+    // Missing accepts are written on the basis of the reads: the batch is then generation-guarded
+    // (two ADDs must not both append them). Elements and the idempotent skeleton need no guard,
+    // so concurrent ADDs of a network whose accepts are in place do not invalidate each other.
     std::vector<ForwardWrite> accepts;
     if (replace || !taken_over.empty() || forward) genid = sock.genid();  // before the reads the batch is based on
     if (forward)
@@ -273,6 +275,9 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
         }
         accepts.push_back(own_forward_missing(table, *forward));
       }
+    const bool writes_accepts = std::any_of(accepts.begin(), accepts.end(),
+                                            [](const ForwardWrite& w) { return !w.empty(); });
+    if (!replace && taken_over.empty() && !writes_accepts) genid.reset();
     for (const auto& o : objects)
       if (std::find(looked_up.begin(), looked_up.end(), o.family) == looked_up.end() &&
           !nftables::get_table(sock, o.family, kTable))
