@@ -3,7 +3,7 @@
 # side in one run, and the markdown tables of the README's Performance section.
 #
 #   sudo scripts/bench.sh                 # everything (~15 min on 2 vCPUs)
-#   sudo QUICK=1 scripts/bench.sh         # latency + compare only, R=20 (~1 min)
+#   sudo QUICK=1 scripts/bench.sh         # latency + backend compare only, R=20 (~1 min)
 #
 # What it does: builds Release (tether, tether-ipam), installs them into a temp dir (the layout a
 # node gets), creates ONE throwaway network namespace and runs everything inside it, so bridges,
@@ -12,7 +12,8 @@
 # (the reference plugins, with iptables-legacy through a PATH shim for their processes only).
 #   1. cnibench, all sets interleaved: probe, execs (child processes), floor (exec cost, the same
 #      kernel work through `ip -batch`), latency (ipam, bridge, bridge-masq, bridge-masq-portmap),
-#      concurrency (C parallel full ADDs); compare (tether-nft vs ref, per-iteration A/B ratios)
+#      concurrency (C parallel full ADDs); compare (tether-nft vs ref, per-iteration A/B ratios);
+#      also in QUICK: compare tether-nft vs tether-ipt (the two firewall backends, R*3 pairs)
 #   2. cnibench scale: N=1000 containers on one bridge for each tether set, REF_N for the
 #      reference (its per-ADD cost grows with the nat table; N=1000 takes it ~15 minutes)
 #   3. tests/bench/verb_probe.py: STATUS/VERSION/CHECK latency, strace -c syscalls per verb and
@@ -95,6 +96,12 @@ else
     --json-out "$OUT/verbs.json" >/dev/null
 fi
 
+# The two firewall backends A/B, per-iteration ratios of the full ADD on an empty node (every ADD
+# creates the firewall's tables or chains, every DEL removes them): the tightest measure of the
+# difference, which is smaller than the run-to-run noise of separate medians.
+in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$nft_set" --set "$ipt_set" "${common[@]}" \
+  --scenario compare -R "$((R * 3))" --json-out "$OUT/compare-backends.json" | tee "$OUT/compare-backends.txt" || true
+
 # Exec floor (IPAM issue): what any glibc binary pays before main() here, next to tether-ipam and
 # host-local, spawned without Python's subprocess overhead.
 floor=$work/floor
@@ -107,6 +114,7 @@ in_ns python3 tests/bench/exec_floor.py --bin-dir "$bin" --data-dir "$work/floor
   -R "$([[ -n ${QUICK:-} ]] && echo 100 || echo 300)" --json-out "$OUT/floor.json" >"$OUT/floor.md" || true
 
 python3 tests/bench/bench_report.py --main "$OUT/main.json" --compare "$OUT/compare.json" \
+  --compare "$OUT/compare-backends.json" \
   --scale "$OUT/scale-tether-nft.json" --scale "$OUT/scale-tether-ipt.json" --scale "$OUT/scale-ref.json" \
   --verbs "$OUT/verbs.json" --ours tether-nft --ours tether-ipt | tee "$OUT/report.md"
 cat "$OUT/floor.md" | tee -a "$OUT/report.md"

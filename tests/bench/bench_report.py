@@ -2,7 +2,7 @@
 """Turns cnibench JSON (and verb_probe JSON) into the markdown tables of the README's Performance
 section: medians, p90, tether/reference ratios with the issue-6 targets, the kernel floor.
 
-usage: bench_report.py --main main.json [--compare compare.json] [--scale scale.json ...]
+usage: bench_report.py --main main.json [--compare compare.json ...] [--scale scale.json ...]
                        [--verbs verbs.json] [--ours tether-nft --ours tether-ipt ...] [--ref ref]
 """
 import argparse
@@ -177,7 +177,7 @@ def main():
     ap.add_argument("--main", required=True)
     ap.add_argument("--scale", action="append", default=[])
     ap.add_argument("--verbs")
-    ap.add_argument("--compare")
+    ap.add_argument("--compare", action="append", default=[])
     ap.add_argument("--ours", action="append", default=[])
     ap.add_argument("--ref", default="ref")
     a = ap.parse_args()
@@ -185,7 +185,10 @@ def main():
     machine(d)
     for ours in a.ours or ["tether"]:
         latency_table(d, ours, a.ref)
-    compare_table(json.load(open(a.compare)) if a.compare and os.path.exists(a.compare) else d)
+    compare_table(d)
+    for f in a.compare:
+        if os.path.exists(f):
+            compare_table(json.load(open(f)))
     for ours in a.ours or ["tether"]:
         concurrency_table(d, ours, a.ref)
     scale_table([json.load(open(f)) for f in a.scale if os.path.exists(f)])
