@@ -84,17 +84,6 @@ bool Socket::receive(std::uint32_t seq, const std::string& what, const std::func
   }
 }
 
-void Socket::request(const nlmsghdr* msg, const std::string& what,
-                     const std::function<void(const nlmsghdr*)>& on_data) {
-  send(msg, msg->nlmsg_len, what);
-  receive(msg->nlmsg_seq, what, on_data);
-}
-
-bool Socket::dump(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data) {
-  send(msg, msg->nlmsg_len, what);
-  return receive(msg->nlmsg_seq, what, on_data);
-}
-
 void Socket::request(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
                      bool* absent) {
   send(msg, msg->nlmsg_len, what);

@@ -27,17 +27,16 @@ class Socket {
   std::uint32_t next_seq() noexcept { return seq_++; }
   std::uint32_t portid() const noexcept { return portid_; }
   // Sends one request (flags must include NLM_F_ACK) and receives until its ack; `on_data` sees
-  // every data reply. Throws NftError(what, errno) when the kernel answers with an error.
-  void request(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data);
-  // Sends a dump request and feeds every reply to `on_data`. Returns false when the kernel
-  // flagged the dump as interrupted by a concurrent change (NLM_F_DUMP_INTR): dump again.
-  bool dump(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data);
-  // The same for a GET or dump of what may not exist: an ENOENT answer sets `*absent` instead of
-  // throwing (a throw costs more than the round trip, and a missing table is the common answer).
+  // every data reply. Throws NftError(what, errno) when the kernel answers with an error, except
+  // ENOENT when `absent` is given: *absent is set then (a GET of what may not exist; a throw costs
+  // more than the round trip, and a missing table is the common answer).
   void request(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
-               bool* absent);
+               bool* absent = nullptr);
+  // Sends a dump request and feeds every reply to `on_data` (errors as request()). Returns false
+  // when the kernel flagged the dump as interrupted by a concurrent change (NLM_F_DUMP_INTR): dump
+  // again.
   bool dump(const nlmsghdr* msg, const std::string& what, const std::function<void(const nlmsghdr*)>& on_data,
-            bool* absent);
+            bool* absent = nullptr);
 
   // Batches: sends `len` bytes at once, then collects every reply queued for this socket (the
   // kernel answers a batch synchronously, inside sendmsg). on_reply(seq, errno) per ack/error.
