@@ -214,6 +214,11 @@ bool has_forward_subnets(const ForwardPlan& plan) {
   return !forward_subnets(plan, Family::Ip).empty() || !forward_subnets(plan, Family::Ip6).empty();
 }
 
+void append_logged(Batch& b, const ForwardWrite& w) {
+  for (const auto& m : w.describe()) log::debug("forward: adding " + m);
+  w.append_to(b);
+}
+
 void NftablesFirewallImpl::add(const NatPlan& plan) {
   if (plan.empty()) return;  // idle cost: an ADD without NAT work never touches netfilter
   const std::vector<AttachmentObjects> objects = attachment_objects(plan);  // validate before any syscall
@@ -290,10 +295,7 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
       }
     }
     for (Family f : skeletons) add_skeleton(b, f, set_msgs);
-    for (const auto& a : accepts) {
-      for (const auto& m : a.describe()) log::debug("forward: adding " + m);
-      a.append_to(b);
-    }
+    for (const auto& a : accepts) append_logged(b, a);
     for (const auto& o : objects) {
       for (const auto& e : o.elements) element_msgs.emplace_back(b.add_element(e, /*exclusive=*/true), &e);
       // Identical: success (another attachment of the network wrote it); overlapping: EEXIST.
@@ -413,19 +415,15 @@ void NftablesFirewallImpl::check(const NatPlan& plan) {
 }
 
 void NftablesFirewallImpl::ensure_forward(const ForwardPlan& plan) {
-  if (forward_subnets(plan, Family::Ip).empty() && forward_subnets(plan, Family::Ip6).empty()) return;
+  if (!has_forward_subnets(plan)) return;
   auto fs = open_for_forward();
   if (!fs) return;
   Socket& sock = fs->sock;
   commit_guarded(sock, fs->genid, "forward accepts of network '" + plan.network + "'", [&](Batch& b) {
     for (Family f : kIpFamilies) {
       if (forward_subnets(plan, f).empty()) continue;
-      const ForwardWrite xt = xt_forward_missing(read_xt_forward(sock, f), plan);
-      const ForwardWrite own = own_forward_missing(read_own_forward(sock, f), plan);
-      for (const auto* w : {&xt, &own})
-        for (const auto& m : w->describe()) log::debug("forward: adding " + m);
-      xt.append_to(b);
-      own.append_to(b);
+      append_logged(b, xt_forward_missing(read_xt_forward(sock, f), plan));
+      append_logged(b, own_forward_missing(read_own_forward(sock, f), plan));
     }
   });
 }
