@@ -64,10 +64,28 @@ void cmd_del(const cni::Request& req, const Deps& deps) {
   // only with its rules (a reload must be able to re-create whatever may still exist).
   const auto key = attachment_key(req);
   StateDir state(plan.state_dir);
+  std::vector<std::unique_ptr<firewall::Firewall>> firewalls;  // closed at the end (firewall_plan.hpp)
   {
     const auto lock = state.lock_if_exists(sys::LockMode::kShared);
-    for_each_backend(deps, "remove NAT rules", errors, [&](firewall::Firewall& fw) { fw.del(key); });
-    if (errors.empty() && lock) errors.run("remove firewall state", [&] { forget_attachment(deps, state, key); });
+    // The network's last attachment takes the network's forwarding with it, decided under the
+    // network's lock and removed in the same transaction as its rules (nftables: one batch).
+    std::optional<sys::FileLock> network;
+    std::optional<firewall::ForwardPlan> leaving;
+    if (lock) {
+      network = state.network_lock(key.network);
+      leaving = forward_leaving_with(state, key);
+    }
+    firewalls = for_each_backend(deps, "remove firewall rules", errors, [&](firewall::Firewall& fw) {
+      if (leaving)
+        fw.del_with_forward(key);
+      else
+        fw.del(key);
+    });
+    if (errors.empty() && lock)
+      errors.run("remove firewall state", [&] {
+        state.remove(key);
+        if (leaving) untrust_network(deps, *leaving);
+      });
   }
   const bool rules_gone = errors.empty();
   bool container_link_deleted = false;

@@ -52,13 +52,19 @@ std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, firewall::Bac
   return fw;
 }
 
-void for_each_backend(const Deps& deps, const std::string& what, util::ErrorList& errors,
-                      const std::function<void(firewall::Firewall&)>& fn) {
+std::vector<std::unique_ptr<firewall::Firewall>> for_each_backend(const Deps& deps, const std::string& what,
+                                                                  util::ErrorList& errors,
+                                                                  const std::function<void(firewall::Firewall&)>& fn) {
+  std::vector<std::unique_ptr<firewall::Firewall>> used;
   for (auto backend : {firewall::Backend::Iptables, firewall::Backend::Nftables}) {
     errors.run(what + " (" + firewall::backend_name(backend) + ")", [&] {
-      if (auto fw = deps.make_firewall(backend)) fn(*fw);
+      auto fw = deps.make_firewall(backend);
+      if (!fw) return;
+      used.push_back(std::move(fw));
+      fn(*used.back());
     });
   }
+  return used;
 }
 
 std::unique_ptr<firewall::Firewall> make_firewall(firewall::Backend backend) {

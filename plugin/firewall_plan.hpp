@@ -3,6 +3,7 @@
 // backend a call uses, and the sweep DEL and GC run over every backend.
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "lib/cni/skel.hpp"
 #include "lib/firewall/firewall.hpp"
@@ -30,9 +31,12 @@ std::unique_ptr<firewall::Firewall> open_backend(const Deps& deps, firewall::Bac
 
 // Runs `fn` on every backend this build has (DEL and GC: the attachment may have been made under
 // another config or on a host that chose differently). Each backend's own calls are cheap when it
-// holds nothing. Failures are collected per backend, never stop the next.
-void for_each_backend(const Deps& deps, const std::string& what, util::ErrorList& errors,
-                      const std::function<void(firewall::Firewall&)>& fn);
+// holds nothing. Failures are collected per backend, never stop the next. Returns the firewalls
+// it used: DEL keeps them to its end (closing an nftables socket right after a commit waits for
+// the kernel's deferred release of the batch).
+std::vector<std::unique_ptr<firewall::Firewall>> for_each_backend(const Deps& deps, const std::string& what,
+                                                                  util::ErrorList& errors,
+                                                                  const std::function<void(firewall::Firewall&)>& fn);
 
 // Production factory for Deps::make_firewall.
 std::unique_ptr<firewall::Firewall> make_firewall(firewall::Backend backend);

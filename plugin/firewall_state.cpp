@@ -241,9 +241,11 @@ std::vector<AttachmentState> StateDir::load_all() const {
   return out;
 }
 
-bool StateDir::network_has_attachments(const std::string& network) const {
+bool StateDir::network_has_attachments(const std::string& network, const firewall::AttachmentKey* besides) const {
+  const std::string skip = besides ? file_name(*besides) : std::string();
   bool any = false;
-  for_each_entry(network_dir(network), [&](const std::string& name) { any = any || name.ends_with(kSuffix); });
+  for_each_entry(network_dir(network),
+                 [&](const std::string& name) { any = any || (name.ends_with(kSuffix) && name != skip); });
   return any;
 }
 

@@ -42,7 +42,8 @@ class StateDir {
   // names another attachment than its place, is skipped with a warning naming it.
   std::vector<AttachmentState> load_all() const;
   std::vector<AttachmentState> load_network(const std::string& network) const;
-  bool network_has_attachments(const std::string& network) const;
+  // `besides`: an attachment of the network not to count.
+  bool network_has_attachments(const std::string& network, const firewall::AttachmentKey* besides = nullptr) const;
   std::optional<AttachmentState> load(const firewall::AttachmentKey& key) const;
 
   // Held around an attachment's rules-and-state change (shared: verbs never wait for each other)

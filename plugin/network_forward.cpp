@@ -27,15 +27,17 @@ void ensure_network_forward(const Deps& deps, const firewall::ForwardPlan& plan,
     for (const auto& s : plan.subnets) zone->trust(s.to_string());
 }
 
+void untrust_network(const Deps& deps, const firewall::ForwardPlan& plan) {
+  if (!deps.trusted_zone) return;
+  if (auto zone = deps.trusted_zone())
+    for (const auto& s : plan.subnets) zone->untrust(s.to_string());
+}
+
 void remove_network_forward(const Deps& deps, const firewall::ForwardPlan& plan) {
   util::ErrorList errors;
   for_each_backend(deps, "remove forward rules", errors,
                    [&](firewall::Firewall& fw) { fw.remove_forward(plan.network); });
-  if (deps.trusted_zone)
-    errors.run("firewalld", [&] {
-      if (auto zone = deps.trusted_zone())
-        for (const auto& s : plan.subnets) zone->untrust(s.to_string());
-    });
+  errors.run("firewalld", [&] { untrust_network(deps, plan); });
   errors.throw_if_any();
 }
 
@@ -51,12 +53,17 @@ void check_network_forward(const Deps& deps, const firewall::ForwardPlan& plan) 
                     kInternal);
 }
 
+std::optional<firewall::ForwardPlan> forward_leaving_with(const StateDir& state, const firewall::AttachmentKey& key) {
+  const auto prior = state.load(key);
+  if (!prior || !prior->forward || state.network_has_attachments(key.network, &key)) return std::nullopt;
+  return forward_plan(key.network, prior->bridge, prior->nat.container_ips);
+}
+
 void forget_attachment(const Deps& deps, StateDir& state, const firewall::AttachmentKey& key) {
   const sys::FileLock network = state.network_lock(key.network);
-  const auto prior = state.load(key);
+  const auto leaving = forward_leaving_with(state, key);
   state.remove(key);
-  if (prior && prior->forward && !state.network_has_attachments(key.network))
-    remove_network_forward(deps, forward_plan(key.network, prior->bridge, prior->nat.container_ips));
+  if (leaving) remove_network_forward(deps, *leaving);
 }
 
 }  // namespace tether::plugin

@@ -29,8 +29,14 @@ void remove_network_forward(const Deps& deps, const firewall::ForwardPlan& plan)
 // Throws (code 999) naming what is missing.
 void check_network_forward(const Deps& deps, const firewall::ForwardPlan& plan);
 
-// DEL and GC, once the attachment's rules are gone: removes its state and, when it was its
-// network's last attachment with forwarding, the network's forwarding (under the network's lock).
+// Under the network's lock, before `key`'s rules go: the network's forwarding when `key` is its
+// last attachment with forwarding (it goes with it), else nullopt.
+std::optional<firewall::ForwardPlan> forward_leaving_with(const StateDir& state, const firewall::AttachmentKey& key);
+// firewalld's trust of the plan's subnets (the network's last attachment is gone).
+void untrust_network(const Deps& deps, const firewall::ForwardPlan& plan);
+
+// GC, once the attachment's rules are gone: removes its state and, when it was its network's last
+// attachment with forwarding, the network's forwarding (under the network's lock).
 void forget_attachment(const Deps& deps, StateDir& state, const firewall::AttachmentKey& key);
 
 }  // namespace tether::plugin

@@ -34,6 +34,11 @@ void Firewall::add_with_forward(const NatPlan& plan, const ForwardPlan& forward)
   }
 }
 
+void Firewall::del_with_forward(const AttachmentKey& key) {
+  del(key);
+  remove_forward(key.network);
+}
+
 const char* backend_name(Backend b) { return b == Backend::Iptables ? "iptables" : "nftables"; }
 
 }  // namespace tether::firewall

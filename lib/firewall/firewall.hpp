@@ -79,6 +79,9 @@ class Firewall {
   // (nftables: one batch); otherwise one after the other, the plan's rules removed again when the
   // accepts fail.
   virtual void add_with_forward(const NatPlan& plan, const ForwardPlan& forward);
+  // del(key) and remove_forward(key.network), for the network's last attachment, as one
+  // transaction where the backend allows (nftables: one batch); otherwise one after the other.
+  virtual void del_with_forward(const AttachmentKey& key);
 };
 
 }  // namespace tether::firewall

@@ -13,24 +13,15 @@ using nftables::Statement;
 using nftables::Verdict;
 using nftables::VerdictStatement;
 
-constexpr std::uint32_t kIpsDstNat = 0x20;   // IPS_DST_NAT: `ct status dnat`
-constexpr std::uint32_t kCtEstablished = 2;  // NF_CT_STATE_BIT(IP_CT_ESTABLISHED)
-constexpr std::uint32_t kCtRelated = 4;      // NF_CT_STATE_BIT(IP_CT_RELATED)
-
 Match address(Field f, const net::IpPrefix& p) { return Match{f, false, p, 0xffffffff}; }
 VerdictStatement accept() { return VerdictStatement{Verdict{Verdict::Kind::Accept, {}}}; }
 
-Rule rule(Family f, const char* table, const char* chain, std::vector<Statement> s) {
+Rule xt_rule(Family f, const std::string& chain, std::vector<Statement> s) {
   Rule r;
   r.family = f;
-  r.table = table;
+  r.table = kFilterTable;
   r.chain = chain;
   r.statements = std::move(s);
-  return r;
-}
-
-Rule xt_rule(Family f, const char* chain, std::vector<Statement> s) {
-  Rule r = rule(f, kFilterTable, chain, std::move(s));
   r.xt_compat = true;
   return r;
 }
@@ -64,11 +55,9 @@ std::vector<Rule> xt_forward_rules(const ForwardPlan& plan, Family f) {
 }
 
 Rule xt_forward_jump(Family f, const std::string& from) {
-  Rule r = xt_rule(f, kFilterTable,
-                   {nftables::xt::comment(shared_comment("forward")), nftables::Counter{},
-                    VerdictStatement{Verdict{Verdict::Kind::Jump, kXtForwardChain}}});
-  r.chain = from;
-  return r;
+  return xt_rule(f, from,
+                 {nftables::xt::comment(shared_comment("forward")), nftables::Counter{},
+                  VerdictStatement{Verdict{Verdict::Kind::Jump, kXtForwardChain}}});
 }
 
 nftables::Chain xt_forward_chain(Family f) {
@@ -107,31 +96,6 @@ std::string xt_rule_text(const Rule& r) {
     t += " " + nftables::to_string(s, r.family == Family::Ip6);  // nothing tether writes here
   }
   return t;
-}
-
-nftables::Chain own_forward_chain(Family f) {
-  return nftables::Chain{f,
-                         kTable,
-                         kOwnForwardChain,
-                         {},
-                         nftables::BaseChain{nftables::Hook::Forward, 0, "filter", true},
-                         0,
-                         0};
-}
-
-std::vector<Rule> own_forward_rules(const ForwardPlan& plan, Family f) {
-  std::vector<Rule> out;
-  const std::string comment = forward_rule_comment(plan.network);
-  auto add = [&](std::vector<Statement> s) {
-    out.push_back(rule(f, kTable, kOwnForwardChain, std::move(s)));
-    out.back().comment = comment;
-  };
-  for (const auto& s : forward_subnets(plan, f)) {
-    add({address(Field::DAddr, s), Match{Field::CtState, false, kCtEstablished | kCtRelated, 0xffffffff}, accept()});
-    add({address(Field::DAddr, s), Match{Field::CtStatus, false, kIpsDstNat, 0xffffffff}, accept()});
-    add({address(Field::SAddr, s), accept()});
-  }
-  return out;
 }
 
 }  // namespace tether::firewall::nft

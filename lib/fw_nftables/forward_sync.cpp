@@ -48,16 +48,6 @@ XtForwardState read_xt_forward(nftables::Socket& sock, Family f) {
   return s;
 }
 
-OwnForwardState read_own_forward(nftables::Socket& sock, Family f) {
-  OwnForwardState s;
-  s.family = f;
-  if (!nftables::get_table(sock, f, kTable)) return s;
-  s.table = true;
-  s.chain = nftables::get_chain(sock, f, kTable, kOwnForwardChain).has_value();
-  if (s.chain) s.rules = nftables::list_rules(sock, f, kTable, kOwnForwardChain);
-  return s;
-}
-
 void ForwardWrite::append_to(nftables::Batch& b) const {
   if (chain) b.add_chain(*chain);
   if (jump) b.insert_rule(*jump);
@@ -96,16 +86,6 @@ ForwardWrite xt_forward_missing(const XtForwardState& s, const ForwardPlan& plan
   return w;
 }
 
-ForwardWrite own_forward_missing(const OwnForwardState& s, const ForwardPlan& plan) {
-  ForwardWrite w;
-  const auto rules = own_forward_rules(plan, s.family);
-  if (!s.table || rules.empty()) return w;
-  if (!s.chain) w.chain = own_forward_chain(s.family);
-  for (const auto& r : rules)
-    if (!has_rule(s.rules, r)) w.rules.push_back(r);
-  return w;
-}
-
 std::size_t append_xt_forward_removal(nftables::Batch& b, const XtForwardState& s, std::string_view net_hash) {
   if (!s.chain) return 0;
   const std::size_t before = b.size();
@@ -126,20 +106,6 @@ std::size_t append_xt_forward_removal(nftables::Batch& b, const XtForwardState& 
   else
     log::warn("forward: chain " + where(s.family, kFilterTable) + " " + kXtForwardChain +
               " still referenced by a foreign rule; left empty");
-  return b.size() - before;
-}
-
-std::size_t append_own_forward_removal(nftables::Batch& b, const OwnForwardState& s, std::string_view net_hash) {
-  if (!s.chain) return 0;
-  const std::size_t before = b.size();
-  bool others = false;
-  for (const auto& r : s.rules) {
-    if (is_network_rule(r, net_hash))
-      b.del_rule(s.family, kTable, kOwnForwardChain, r.handle);
-    else
-      others = true;
-  }
-  if (!others) b.del_chain(s.family, kTable, kOwnForwardChain);
   return b.size() - before;
 }
 

@@ -33,15 +33,6 @@ struct XtForwardState {
 };
 XtForwardState read_xt_forward(nftables::Socket& sock, Family family);
 
-// Our `<family> tether`'s forward chain.
-struct OwnForwardState {
-  Family family = Family::Ip;
-  bool table = false;
-  bool chain = false;
-  std::vector<nftables::RuleInfo> rules;
-};
-OwnForwardState read_own_forward(nftables::Socket& sock, Family family);
-
 // What ensure writes and CHECK names.
 struct ForwardWrite {
   std::optional<nftables::Chain> chain;  // to create
@@ -51,14 +42,12 @@ struct ForwardWrite {
   void append_to(nftables::Batch& batch) const;
   std::vector<std::string> describe() const;
 };
-// Nothing where the accepts do not belong (no filter table with FORWARD; no table of ours).
+// Nothing where the accepts do not belong (no filter table with FORWARD).
 ForwardWrite xt_forward_missing(const XtForwardState& state, const ForwardPlan& plan);
-ForwardWrite own_forward_missing(const OwnForwardState& state, const ForwardPlan& plan);
 
 // Appends the deletion of the rules of the network whose hash is `net_hash`; TETHER-FORWARD and
 // the jumps to it go when nothing else is in it (kept, with a warning, while a rule we cannot
-// see references it), our forward chain when it holds nothing else. Returns the messages added.
+// see references it). Returns the messages added.
 std::size_t append_xt_forward_removal(nftables::Batch& batch, const XtForwardState& state, std::string_view net_hash);
-std::size_t append_own_forward_removal(nftables::Batch& batch, const OwnForwardState& state, std::string_view net_hash);
 
 }  // namespace tether::firewall::nft

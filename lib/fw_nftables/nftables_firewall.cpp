@@ -8,7 +8,7 @@
 //      the batch then generation-guarded. Reads: one GET of our table per family the plan uses
 //      (missing: the skeleton, created idempotently, goes into the same batch), one GET of the
 //      index per family it leaves out (an earlier ADD of the same key may have used it), and the
-//      accepts' (which include the table's GET). The kernel's answer picks the next step:
+//      accepts' (iptables-nft's filter tables). The kernel's answer picks the next step:
 //        ENOENT everywhere       -> a table (or a set) went missing since the GET: resend with
 //                                   the skeleton (NLM_F_CREATE; base chains flushed and refilled:
 //                                   a rule has no "create if missing").
@@ -27,10 +27,12 @@
 //      batch, every element carrying the attachment's hash (and its network's subnet elements when
 //      it was the network's last attachment in that table); a table whose last attachment this
 //      was goes as a whole. ERESTART (someone committed in between) -> read again, bounded.
+//      The network's last attachment (del_with_forward): no index lookups; the same batch takes
+//      the network's FORWARD accepts, read with the tables.
 // GC   list the index, parse its comments, remove every stale attachment of the network like DEL,
 //      all in one batch.
-// FORWARD accepts (forward_rules.hpp): per family, read iptables-nft's filter table and our
-//      table's forward chain (GETs and dumps of a few small chains, nothing created), then one
+// FORWARD accepts (forward_rules.hpp): per family, read iptables-nft's filter table (GETs and
+//      dumps of a few small chains, nothing created), then one
 //      generation-guarded batch with what is missing (ensure) or the network's rules (remove);
 //      nothing missing or nothing there writes nothing. ERESTART -> read again, bounded.
 #include "lib/fw_nftables/nftables_firewall.hpp"
@@ -190,6 +192,7 @@ class NftablesFirewallImpl final : public Firewall {
   void add(const NatPlan& plan) override;
   void add_with_forward(const NatPlan& plan, const ForwardPlan& forward) override;
   void del(const AttachmentKey& key) override;
+  void del_with_forward(const AttachmentKey& key) override;
   void check(const NatPlan& plan) override;
   void gc(const std::string& network, const std::vector<AttachmentKey>& valid) override;
   void ensure_forward(const ForwardPlan& plan) override;
@@ -205,7 +208,13 @@ class NftablesFirewallImpl final : public Firewall {
     return *sock_;
   }
   UdpPorts write(const AttachmentKey& key, const std::vector<AttachmentObjects>& objects, const ForwardPlan* forward);
-  UdpPorts remove(Socket& sock, const HashSet& hashes);
+  // The member socket, opened on first use; nullptr on a kernel without nf_tables.
+  Socket* socket_if_available() {
+    if (!sock_) sock_ = open_if_available();
+    return sock_ ? &*sock_ : nullptr;
+  }
+  // `forward_of`: also the accepts of that network (its last attachment is leaving).
+  UdpPorts remove(Socket& sock, const HashSet& hashes, const std::string* forward_of = nullptr);
 
   std::optional<Socket> sock_;
 };
@@ -253,40 +262,24 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
     UdpPorts udp;
     std::vector<std::size_t> set_msgs;
     std::vector<std::pair<std::size_t, const nftables::Element*>> element_msgs;
-    // Our table of each family the plan uses is looked up first (the accepts' reads include
-    // it): where it is missing the skeleton goes into this batch, instead of a batch the kernel
-    // would refuse (its abort waits for an expedited RCU grace period) and a second one.
-    std::vector<Family> skeletons;  // tables this batch creates
-    std::vector<Family> looked_up;
-    auto create_table = [&](Family f) {
-      if (std::find(skeletons.begin(), skeletons.end(), f) == skeletons.end()) skeletons.push_back(f);
-    };
-    if (skeleton_everywhere)
-      for (const auto& o : objects) create_table(o.family);
     // Missing accepts are written on the basis of the reads: the batch is then generation-guarded
     // (two ADDs must not both append them). Elements and the idempotent skeleton need no guard,
     // so concurrent ADDs of a network whose accepts are in place do not invalidate each other.
     std::vector<ForwardWrite> accepts;
     if (replace || !taken_over.empty() || forward) genid = sock.genid();  // before the reads the batch is based on
     if (forward)
-      for (Family f : kIpFamilies) {
-        if (forward_subnets(*forward, f).empty()) continue;
-        accepts.push_back(xt_forward_missing(read_xt_forward(sock, f), *forward));
-        OwnForwardState table = read_own_forward(sock, f);
-        looked_up.push_back(f);
-        if (!table.table && uses(f)) {
-          table.table = true;  // created below
-          create_table(f);
-        }
-        accepts.push_back(own_forward_missing(table, *forward));
-      }
+      for (Family f : kIpFamilies)
+        if (!forward_subnets(*forward, f).empty())
+          accepts.push_back(xt_forward_missing(read_xt_forward(sock, f), *forward));
     const bool writes_accepts = std::any_of(accepts.begin(), accepts.end(),
                                             [](const ForwardWrite& w) { return !w.empty(); });
     if (!replace && taken_over.empty() && !writes_accepts) genid.reset();
+    // Our table of each family the plan uses is looked up first: where it is missing the skeleton
+    // goes into this batch, instead of a batch the kernel would refuse (its abort waits for an
+    // expedited RCU grace period) and a second one.
+    std::vector<Family> skeletons;  // tables this batch creates
     for (const auto& o : objects)
-      if (std::find(looked_up.begin(), looked_up.end(), o.family) == looked_up.end() &&
-          !nftables::get_table(sock, o.family, kTable))
-        create_table(o.family);
+      if (skeleton_everywhere || !nftables::get_table(sock, o.family, kTable)) skeletons.push_back(o.family);
     for (const nftables::Element* e : taken_over) b.del_element(*e);
     if (replace) {
       for (Family f : kAllFamilies) {
@@ -347,7 +340,8 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
   }
 }
 
-UdpPorts NftablesFirewallImpl::remove(Socket& sock, const HashSet& hashes) {
+UdpPorts NftablesFirewallImpl::remove(Socket& sock, const HashSet& hashes, const std::string* forward_of) {
+  const std::string net_hash = forward_of ? network_hash(*forward_of) : std::string();
   for (int attempt = 1;; ++attempt) {
     const std::uint32_t genid = sock.genid();  // before the reads the batch is based on
     Batch b;
@@ -356,6 +350,8 @@ UdpPorts NftablesFirewallImpl::remove(Socket& sock, const HashSet& hashes) {
       auto ports = append_removal(b, read_table(sock, f, hashes), /*may_drop_table=*/true);
       if (!ports.empty()) udp.emplace_back(f, std::move(ports));
     }
+    if (forward_of)
+      for (Family f : kIpFamilies) append_xt_forward_removal(b, read_xt_forward(sock, f), net_hash);
     if (b.empty()) return {};  // nothing there: nothing written
     try {
       b.commit(sock, genid);
@@ -369,7 +365,7 @@ UdpPorts NftablesFirewallImpl::remove(Socket& sock, const HashSet& hashes) {
 }
 
 void NftablesFirewallImpl::del(const AttachmentKey& key) {
-  auto sock = open_if_available();
+  Socket* sock = socket_if_available();
   if (!sock) return;
   bool present = false;
   try {
@@ -384,6 +380,17 @@ void NftablesFirewallImpl::del(const AttachmentKey& key) {
   }
   if (!present) return;  // the common repeated DEL: three lookups, nothing read in bulk, nothing written
   flush_udp_conntrack(remove(*sock, {attachment_hash(key)}));
+}
+
+void NftablesFirewallImpl::del_with_forward(const AttachmentKey& key) {
+  Socket* sock = socket_if_available();
+  if (!sock) return;
+  try {
+    flush_udp_conntrack(remove(*sock, {attachment_hash(key)}, &key.network));
+  } catch (const NftError& e) {
+    if (no_nftables(e)) return;
+    throw;
+  }
 }
 
 void NftablesFirewallImpl::gc(const std::string& network, const std::vector<AttachmentKey>& valid) {
@@ -423,7 +430,6 @@ void NftablesFirewallImpl::ensure_forward(const ForwardPlan& plan) {
     for (Family f : kIpFamilies) {
       if (forward_subnets(plan, f).empty()) continue;
       append_logged(b, xt_forward_missing(read_xt_forward(sock, f), plan));
-      append_logged(b, own_forward_missing(read_own_forward(sock, f), plan));
     }
   });
 }
@@ -434,10 +440,7 @@ void NftablesFirewallImpl::remove_forward(const std::string& network) {
   Socket& sock = fs->sock;
   const std::string hash = network_hash(network);
   commit_guarded(sock, fs->genid, "remove the forward accepts of network '" + network + "'", [&](Batch& b) {
-    for (Family f : kIpFamilies) {
-      append_xt_forward_removal(b, read_xt_forward(sock, f), hash);
-      append_own_forward_removal(b, read_own_forward(sock, f), hash);
-    }
+    for (Family f : kIpFamilies) append_xt_forward_removal(b, read_xt_forward(sock, f), hash);
   });
 }
 
@@ -448,7 +451,6 @@ void NftablesFirewallImpl::check_forward(const ForwardPlan& plan) {
   for (Family f : kIpFamilies) {
     if (forward_subnets(plan, f).empty()) continue;
     for (auto& m : xt_forward_missing(read_xt_forward(fs->sock, f), plan).describe()) missing.push_back(std::move(m));
-    for (auto& m : own_forward_missing(read_own_forward(fs->sock, f), plan).describe()) missing.push_back(std::move(m));
   }
   if (missing.empty()) return;
   std::string msg = "nftables forward rules missing for network '" + plan.network + "':";

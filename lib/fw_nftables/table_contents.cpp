@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "lib/firewall/naming.hpp"
-#include "lib/fw_nftables/forward_rules.hpp"
 
 namespace tether::firewall::nft {
 namespace {
@@ -61,12 +60,6 @@ TableContents read_table(nftables::Socket& sock, Family family, const HashSet& h
     std::move(part.owned.begin(), part.owned.end(), std::back_inserter(out.owned));
     std::move(part.network_elements.begin(), part.network_elements.end(), std::back_inserter(out.network_elements));
   }
-  if (family == Family::Ip || family == Family::Ip6) {
-    out.forward_chain = nftables::get_chain(sock, family, kTable, kOwnForwardChain).has_value();
-    if (out.forward_chain)
-      for (const auto& r : nftables::list_rules(sock, family, kTable, kOwnForwardChain))
-        if (!parse_forward_rule_comment(r.comment)) ++out.foreign_forward_rules;
-  }
   return out;
 }
 
@@ -84,11 +77,8 @@ std::vector<std::uint16_t> append_removal(nftables::Batch& batch, const TableCon
   for (const auto* e : doomed)
     if (auto port = udp_host_port(contents.family, e->set, e->key)) udp.push_back(*port);
   // The last attachment takes the skeleton with it: no tether table without a user. Anything
-  // someone else put into the table (an element without our comment, a chain, a rule in our
-  // forward chain) keeps it.
-  const std::size_t ours = skeleton_objects(contents.family) + (contents.forward_chain ? 1 : 0);
-  if (may_drop_table && doomed.size() == contents.elements && contents.table->use <= ours &&
-      contents.foreign_forward_rules == 0)
+  // someone else put into the table (an element without our comment, a chain) keeps it.
+  if (may_drop_table && doomed.size() == contents.elements && contents.table->use <= skeleton_objects(contents.family))
     batch.del_table(contents.family, kTable);
   else
     for (const auto* e : doomed) batch.del_element(*e);

@@ -28,10 +28,6 @@ struct TableContents {
   HashSet leaving;                                  // networks of the attachments asked for
   HashSet staying;                                  // networks of every other attachment
   std::size_t elements = 0;                         // all elements of the table's sets
-  // The forward chain (forward_rules.hpp) is ours: it goes with the table. A rule in it without
-  // a forward comment is someone else's and keeps the table, like a foreign element.
-  bool forward_chain = false;
-  std::size_t foreign_forward_rules = 0;
 };
 TableContents read_table(nftables::Socket& sock, Family family, const HashSet& attachment_hashes);
 

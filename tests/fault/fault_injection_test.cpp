@@ -247,7 +247,8 @@ TEST_P(BridgeRaceTest, BridgeRemovedByRacingRollbackIsEnsuredAgain) {
 
 // "One nftables batch per ADD/DEL", counted at the seam every commit passes (a batch the kernel
 // refuses counts too): a node's first ADD (no table of ours yet: the skeleton, the elements and
-// the network's accepts), an ADD beside it, and both DELs.
+// the network's accepts in iptables-nft's filter table, where a FORWARD policy drop lives), an
+// ADD beside it, and both DELs.
 class NftablesBatchCountTest : public FaultInjectionTest {
  protected:
   template <class F>
@@ -263,23 +264,30 @@ class NftablesBatchCountTest : public FaultInjectionTest {
     fault::observe({});
     return n;
   }
+  std::string host_sh(const std::string& cmd) {
+    std::string out;
+    EXPECT_EQ(host().exec(cmd + " 2>&1", &out), 0) << cmd << "\n" << out;
+    return out;
+  }
 };
 
 TEST_P(NftablesBatchCountTest, OneBatchPerAddAndDel) {
+  host_sh("iptables-nft -P FORWARD DROP && ip6tables-nft -P FORWARD DROP");
   TestNetns& a = add_container("a");
   TestNetns& b = add_container("b");
   EXPECT_EQ(batches([&] { add("first", a, 30001); }), 1) << "fresh node";
-  const std::string table = host_nft("list table ip tether");
-  EXPECT_THAT(table, HasSubstr("chain forward")) << "the accepts came with the skeleton";
-  EXPECT_THAT(table, HasSubstr("chain postrouting"));
+  EXPECT_THAT(host_nft("list table ip tether"), HasSubstr("chain postrouting"));
+  for (const char* save : {"iptables-nft-save", "ip6tables-nft-save"})
+    EXPECT_THAT(host_sh(save), HasSubstr("-A TETHER-FORWARD")) << save << ": the accepts came in the same batch";
   EXPECT_EQ(batches([&] { add("second", b, 30002); }), 1) << "steady state";
   EXPECT_EQ(batches([&] { del("second", b, 30002); }), 1);
   EXPECT_EQ(batches([&] { del("first", a, 30001); }), 1) << "the last DEL takes the tables";
   EXPECT_TRUE(tether_rules().empty()) << join(tether_rules());
+  EXPECT_THAT(host_sh("iptables-nft-save"), ::testing::Not(HasSubstr("TETHER"))) << "the accepts went with the network";
   // Without accepts nothing is read but our table's GET: still one batch on a fresh node.
   forward_accept_ = false;
   EXPECT_EQ(batches([&] { add("third", a, 30003); }), 1) << "fresh node, forwardAccept false";
-  EXPECT_THAT(host_nft("list table ip tether"), ::testing::Not(HasSubstr("chain forward")));
+  EXPECT_THAT(host_sh("iptables-nft-save"), ::testing::Not(HasSubstr("TETHER")));
   EXPECT_EQ(batches([&] { del("third", a, 30003); }), 1);
   EXPECT_TRUE(tether_rules().empty()) << join(tether_rules());
 }
