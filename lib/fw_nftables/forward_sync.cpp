@@ -29,10 +29,10 @@ bool is_network_rule(const nftables::RuleInfo& r, std::string_view net_hash) {
 
 }  // namespace
 
-XtForwardState read_xt_forward(nftables::Socket& sock, Family f) {
+XtForwardState read_xt_forward(nftables::Socket& sock, Family f, const nftables::TableNames* tables) {
   XtForwardState s;
   s.family = f;
-  if (!nftables::get_table(sock, f, kFilterTable)) return s;
+  if (tables ? !tables->has(f, kFilterTable) : !nftables::get_table(sock, f, kFilterTable)) return s;
   s.table = true;
   const auto forward = nftables::get_chain(sock, f, kFilterTable, kFilterForward);
   s.forward_base = forward && forward->base && forward->base->hook == nftables::Hook::Forward;

@@ -31,7 +31,8 @@ struct XtForwardState {
   std::vector<nftables::RuleInfo> rules;  // of TETHER-FORWARD
   std::vector<RuleAt> jumps;              // rules of FORWARD and DOCKER-USER jumping to TETHER-FORWARD
 };
-XtForwardState read_xt_forward(nftables::Socket& sock, Family family);
+// `tables`: the tables that exist, when the caller has listed them (no GET of the filter table).
+XtForwardState read_xt_forward(nftables::Socket& sock, Family family, const nftables::TableNames* tables = nullptr);
 
 // What ensure writes and CHECK names.
 struct ForwardWrite {

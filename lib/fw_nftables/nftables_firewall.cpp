@@ -145,32 +145,39 @@ std::string owner_of(Socket& sock, const nftables::Element& e) {
   }
 }
 
-// A socket for the FORWARD verbs, which run for every backend at every ADD, with the ruleset
-// generation its probe read (the first basis of commit_guarded): nullopt on a kernel without
-// nf_tables (nothing of ours, nothing that drops).
-struct ForwardSocket {
-  Socket sock;
-  std::uint32_t genid;
-};
-std::optional<ForwardSocket> open_for_forward() {
-  auto sock = open_if_available();
-  if (!sock) return std::nullopt;
+constexpr Family kIpFamilies[] = {Family::Ip, Family::Ip6};
+
+// The families of which `plan` has subnets.
+std::vector<Family> forward_families(const ForwardPlan& plan) {
+  std::vector<Family> out;
+  for (Family f : kIpFamilies)
+    if (!forward_subnets(plan, f).empty()) out.push_back(f);
+  return out;
+}
+
+// The FORWARD verbs run for every backend at every ADD: the tables that exist are listed first (one
+// dump), and where no family of `families` has iptables-nft's filter table (no drop there, nothing
+// of ours) nothing more is read or written: nullopt then, and on a kernel without nf_tables.
+std::optional<nftables::TableNames> filter_tables(Socket& sock, const std::vector<Family>& families) {
+  std::optional<nftables::TableNames> tables;
   try {
-    const std::uint32_t genid = sock->genid();
-    return ForwardSocket{std::move(*sock), genid};
+    tables = nftables::list_tables(sock);
   } catch (const NftError& e) {
     if (no_nftables(e)) return std::nullopt;
     throw;
   }
+  for (Family f : families)
+    if (tables->has(f, kFilterTable)) return tables;
+  return std::nullopt;
 }
 
 // Reads (through `stage`, which appends to the batch what the reads call for) and commits in one
-// generation-guarded batch; again from the reads when someone committed in between. `genid`: the
-// generation read before the first reads. Nothing staged: nothing written.
+// generation-guarded batch; again from the reads when someone committed in between. Nothing
+// staged: nothing written.
 template <class Stage>
-void commit_guarded(Socket& sock, std::uint32_t genid, const std::string& what, Stage&& stage) {
+void commit_guarded(Socket& sock, const std::string& what, Stage&& stage) {
   for (int attempt = 1;; ++attempt) {
-    if (attempt > 1) genid = sock.genid();  // before the reads the batch is based on
+    const std::uint32_t genid = sock.genid();  // before the reads the batch is based on
     Batch b;
     stage(b);
     if (b.empty()) return;
@@ -184,8 +191,6 @@ void commit_guarded(Socket& sock, std::uint32_t genid, const std::string& what, 
     }
   }
 }
-
-constexpr Family kIpFamilies[] = {Family::Ip, Family::Ip6};
 
 class NftablesFirewallImpl final : public Firewall {
  public:
@@ -219,10 +224,6 @@ class NftablesFirewallImpl final : public Firewall {
   std::optional<Socket> sock_;
 };
 
-bool has_forward_subnets(const ForwardPlan& plan) {
-  return !forward_subnets(plan, Family::Ip).empty() || !forward_subnets(plan, Family::Ip6).empty();
-}
-
 void append_logged(Batch& b, const ForwardWrite& w) {
   for (const auto& m : w.describe()) log::debug("forward: adding " + m);
   w.append_to(b);
@@ -239,7 +240,7 @@ void NftablesFirewallImpl::add_with_forward(const NatPlan& plan, const ForwardPl
   const std::vector<AttachmentObjects> objects = plan.empty() ? std::vector<AttachmentObjects>{}
                                                               : attachment_objects(plan);
   if (objects.empty()) return ensure_forward(forward);
-  flush_udp_conntrack(write(plan.key, objects, has_forward_subnets(forward) ? &forward : nullptr));
+  flush_udp_conntrack(write(plan.key, objects, forward_families(forward).empty() ? nullptr : &forward));
 }
 
 UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector<AttachmentObjects>& objects,
@@ -253,10 +254,12 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
   // the new ones: only a read finds them.
   bool replace = false, skeleton_everywhere = false;
   std::vector<const nftables::Element*> taken_over;  // other attachments' leftovers this ADD replaces
-  for (Family f : kAllFamilies)
-    if (!uses(f) && nftables::get_element(sock, index_element(f, key))) replace = true;
-
   for (int attempt = 1;; ++attempt) {
+    // Which tables exist (ours, iptables-nft's filter): one dump for what would be a GET each.
+    const nftables::TableNames tables = nftables::list_tables(sock);
+    if (attempt == 1)
+      for (Family f : kAllFamilies)
+        if (!uses(f) && tables.has(f, kTable) && nftables::get_element(sock, index_element(f, key))) replace = true;
     Batch b;
     std::optional<std::uint32_t> genid;
     UdpPorts udp;
@@ -266,20 +269,21 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
     // (two ADDs must not both append them). Elements and the idempotent skeleton need no guard,
     // so concurrent ADDs of a network whose accepts are in place do not invalidate each other.
     std::vector<ForwardWrite> accepts;
-    if (replace || !taken_over.empty() || forward) genid = sock.genid();  // before the reads the batch is based on
+    if (replace || !taken_over.empty()) genid = sock.genid();  // before the reads the batch is based on
     if (forward)
-      for (Family f : kIpFamilies)
-        if (!forward_subnets(*forward, f).empty())
-          accepts.push_back(xt_forward_missing(read_xt_forward(sock, f), *forward));
+      for (Family f : forward_families(*forward)) {
+        if (!tables.has(f, kFilterTable)) continue;  // no drop there
+        if (!genid) genid = sock.genid();
+        accepts.push_back(xt_forward_missing(read_xt_forward(sock, f, &tables), *forward));
+      }
     const bool writes_accepts = std::any_of(accepts.begin(), accepts.end(),
                                             [](const ForwardWrite& w) { return !w.empty(); });
     if (!replace && taken_over.empty() && !writes_accepts) genid.reset();
-    // Our table of each family the plan uses is looked up first: where it is missing the skeleton
-    // goes into this batch, instead of a batch the kernel would refuse (its abort waits for an
-    // expedited RCU grace period) and a second one.
+    // Where our table is missing the skeleton goes into this batch, instead of a batch the kernel
+    // would refuse (its abort waits for an expedited RCU grace period) and a second one.
     std::vector<Family> skeletons;  // tables this batch creates
     for (const auto& o : objects)
-      if (skeleton_everywhere || !nftables::get_table(sock, o.family, kTable)) skeletons.push_back(o.family);
+      if (skeleton_everywhere || !tables.has(o.family, kTable)) skeletons.push_back(o.family);
     for (const nftables::Element* e : taken_over) b.del_element(*e);
     if (replace) {
       for (Family f : kAllFamilies) {
@@ -346,12 +350,14 @@ UdpPorts NftablesFirewallImpl::remove(Socket& sock, const HashSet& hashes, const
     const std::uint32_t genid = sock.genid();  // before the reads the batch is based on
     Batch b;
     UdpPorts udp;
+    const nftables::TableNames tables = nftables::list_tables(sock);
     for (Family f : kAllFamilies) {
+      if (!tables.has(f, kTable)) continue;
       auto ports = append_removal(b, read_table(sock, f, hashes), /*may_drop_table=*/true);
       if (!ports.empty()) udp.emplace_back(f, std::move(ports));
     }
     if (forward_of)
-      for (Family f : kIpFamilies) append_xt_forward_removal(b, read_xt_forward(sock, f), net_hash);
+      for (Family f : kIpFamilies) append_xt_forward_removal(b, read_xt_forward(sock, f, &tables), net_hash);
     if (b.empty()) return {};  // nothing there: nothing written
     try {
       b.commit(sock, genid);
@@ -422,36 +428,38 @@ void NftablesFirewallImpl::check(const NatPlan& plan) {
 }
 
 void NftablesFirewallImpl::ensure_forward(const ForwardPlan& plan) {
-  if (!has_forward_subnets(plan)) return;
-  auto fs = open_for_forward();
-  if (!fs) return;
-  Socket& sock = fs->sock;
-  commit_guarded(sock, fs->genid, "forward accepts of network '" + plan.network + "'", [&](Batch& b) {
-    for (Family f : kIpFamilies) {
-      if (forward_subnets(plan, f).empty()) continue;
-      append_logged(b, xt_forward_missing(read_xt_forward(sock, f), plan));
-    }
+  const std::vector<Family> families = forward_families(plan);
+  Socket* sock = families.empty() ? nullptr : socket_if_available();
+  if (!sock) return;
+  const auto tables = filter_tables(*sock, families);
+  if (!tables) return;
+  commit_guarded(*sock, "forward accepts of network '" + plan.network + "'", [&](Batch& b) {
+    for (Family f : families) append_logged(b, xt_forward_missing(read_xt_forward(*sock, f, &*tables), plan));
   });
 }
 
 void NftablesFirewallImpl::remove_forward(const std::string& network) {
-  auto fs = open_for_forward();
-  if (!fs) return;
-  Socket& sock = fs->sock;
+  const std::vector<Family> families(std::begin(kIpFamilies), std::end(kIpFamilies));
+  Socket* sock = socket_if_available();
+  if (!sock) return;
+  const auto tables = filter_tables(*sock, families);
+  if (!tables) return;
   const std::string hash = network_hash(network);
-  commit_guarded(sock, fs->genid, "remove the forward accepts of network '" + network + "'", [&](Batch& b) {
-    for (Family f : kIpFamilies) append_xt_forward_removal(b, read_xt_forward(sock, f), hash);
+  commit_guarded(*sock, "remove the forward accepts of network '" + network + "'", [&](Batch& b) {
+    for (Family f : families) append_xt_forward_removal(b, read_xt_forward(*sock, f, &*tables), hash);
   });
 }
 
 void NftablesFirewallImpl::check_forward(const ForwardPlan& plan) {
-  auto fs = open_for_forward();
-  if (!fs) return;
+  const std::vector<Family> families = forward_families(plan);
+  Socket* sock = families.empty() ? nullptr : socket_if_available();
+  if (!sock) return;
+  const auto tables = filter_tables(*sock, families);
+  if (!tables) return;
   std::vector<std::string> missing;
-  for (Family f : kIpFamilies) {
-    if (forward_subnets(plan, f).empty()) continue;
-    for (auto& m : xt_forward_missing(read_xt_forward(fs->sock, f), plan).describe()) missing.push_back(std::move(m));
-  }
+  for (Family f : families)
+    for (auto& m : xt_forward_missing(read_xt_forward(*sock, f, &*tables), plan).describe())
+      missing.push_back(std::move(m));
   if (missing.empty()) return;
   std::string msg = "nftables forward rules missing for network '" + plan.network + "':";
   for (const auto& m : missing) msg += " [" + m + "]";

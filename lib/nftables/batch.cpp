@@ -56,15 +56,15 @@ void put_batch_marker(std::vector<char>& out, std::uint16_t type, std::uint32_t 
 Batch::Batch() { buf_.reserve(8 * 1024); }
 
 char* Batch::reserve_message() {
-  offsets_.push_back(buf_.size());
-  buf_.resize(buf_.size() + kMaxMessage);
-  return buf_.data() + offsets_.back();
+  if (!scratch_) scratch_ = std::make_unique_for_overwrite<char[]>(kMaxMessage);
+  return scratch_.get();
 }
 
 std::size_t Batch::finish_message(std::string what) {
-  const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data() + offsets_.back());
+  const auto* nlh = reinterpret_cast<const nlmsghdr*>(scratch_.get());
   if (nlh->nlmsg_len > kMaxMessage) std::abort();  // libnftnl wrote past our room: memory is corrupt
-  buf_.resize(offsets_.back() + NLMSG_ALIGN(nlh->nlmsg_len));
+  offsets_.push_back(buf_.size());
+  buf_.insert(buf_.end(), scratch_.get(), scratch_.get() + NLMSG_ALIGN(nlh->nlmsg_len));
   whats_.push_back(std::move(what));
   return whats_.size() - 1;
 }

@@ -8,6 +8,7 @@
 // write sequences race-free (the caller re-reads and retries).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ class Batch {
  private:
   char* reserve_message();
   std::size_t finish_message(std::string what);
+  // libnftnl builds each message in scratch_ (room for the largest, never zeroed: it writes every
+  // byte it counts), which is then appended to buf_ at its real size.
+  std::unique_ptr<char[]> scratch_;
   std::vector<char> buf_;  // the messages, each NLMSG_ALIGNed; BEGIN/END are added by commit()
   std::vector<std::string> whats_;
   std::vector<std::size_t> offsets_;

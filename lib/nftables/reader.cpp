@@ -188,6 +188,30 @@ std::optional<TableInfo> get_table(Socket& sock, Family f, const std::string& na
   return out;
 }
 
+bool TableNames::has(Family f, std::string_view name) const {
+  for (const auto& [family, n] : names)
+    if (family == f && n == name) return true;
+  return false;
+}
+
+TableNames list_tables(Socket& sock) {
+  TableNames out;
+  const std::string what = "nftables: list tables";
+  dump_consistent(
+      sock, what,
+      [&](char* buf) {
+        return nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP, sock.next_seq());
+      },
+      [&](const nlmsghdr* m) {
+        if (!m) return out.names.clear();
+        detail::TablePtr t = detail::new_table();
+        if (nftnl_table_nlmsg_parse(m, t.get()) < 0) parse_failed(what);
+        const char* name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME);
+        out.names.emplace_back(static_cast<Family>(nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY)), name ? name : "");
+      });
+  return out;
+}
+
 std::optional<Chain> get_chain(Socket& sock, Family f, const std::string& table, const std::string& name) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   Chain ref;

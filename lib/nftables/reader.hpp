@@ -18,6 +18,12 @@ namespace tether::nftables {
 class Socket;
 
 std::optional<TableInfo> get_table(Socket& sock, Family f, const std::string& name);
+// Which tables exist, in every family: one dump answers what a get_table() per table would.
+struct TableNames {
+  std::vector<std::pair<Family, std::string>> names;
+  bool has(Family f, std::string_view name) const;
+};
+TableNames list_tables(Socket& sock);
 // nullopt when the chain (or its table) does not exist.
 std::optional<Chain> get_chain(Socket& sock, Family f, const std::string& table, const std::string& name);
 // Every chain of the table (the kernel dumps the family's chains; filtered here).

@@ -33,7 +33,7 @@ constexpr std::size_t kAckCost = 1024;
 }  // namespace
 
 Socket::Socket(std::unique_ptr<Mnl> mnl, std::uint32_t portid, std::uint32_t seq)
-    : mnl_(std::move(mnl)), portid_(portid), seq_(seq), buf_(kRecvBuf) {}
+    : mnl_(std::move(mnl)), portid_(portid), seq_(seq), buf_(std::make_unique_for_overwrite<char[]>(kRecvBuf)) {}
 Socket::Socket(Socket&&) noexcept = default;
 Socket& Socket::operator=(Socket&&) noexcept = default;
 Socket::~Socket() = default;
@@ -59,13 +59,13 @@ bool Socket::receive(std::uint32_t seq, const std::string& what, const std::func
                      bool* absent) {
   bool intr = false;
   for (;;) {
-    const ssize_t n = mnl_socket_recvfrom(mnl_->sock, buf_.data(), buf_.size());
+    const ssize_t n = mnl_socket_recvfrom(mnl_->sock, buf_.get(), kRecvBuf);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw NftError(what + ": receive", errno);
     }
     int len = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data()); mnl_nlmsg_ok(nlh, len);
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.get()); mnl_nlmsg_ok(nlh, len);
          nlh = mnl_nlmsg_next(nlh, &len)) {
       if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid_) continue;  // a stale reply
       if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) intr = true;
@@ -102,13 +102,13 @@ void Socket::drain(const std::function<void(std::uint32_t, int)>& on_reply, bool
   // returned (nfnetlink runs a batch inside the sender's sendmsg), so they are read without
   // waiting, many per recvmmsg: a batch of n messages costs ~n/kSlots calls, not 2n.
   constexpr unsigned kSlots = 16;
-  const std::size_t slot = buf_.size() / kSlots;  // 4 KiB: an ack or a capped error is < 100 bytes
+  const std::size_t slot = kRecvBuf / kSlots;  // 4 KiB: an ack or a capped error is < 100 bytes
   mmsghdr msgs[kSlots];
   iovec iov[kSlots];
   bool first = true;
   for (;;) {
     for (unsigned i = 0; i < kSlots; ++i) {
-      iov[i] = {buf_.data() + i * slot, slot};
+      iov[i] = {buf_.get() + i * slot, slot};
       msgs[i] = {};
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;

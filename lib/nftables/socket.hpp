@@ -57,7 +57,7 @@ class Socket {
   std::uint32_t seq_ = 0;
   std::size_t sndbuf_ = 0;  // what reserve() last set (0 = kernel default)
   std::size_t rcvbuf_ = 0;
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;  // kRecvBuf bytes, never zeroed (the kernel's replies land there)
 };
 
 }  // namespace tether::nftables
