@@ -35,7 +35,8 @@ class StateDir {
  public:
   explicit StateDir(std::string path);  // nothing is created until the first save()
 
-  // Both only under network_lock(network): remove() takes the temp files of killed saves with it.
+  // Both only under network_lock(network): the network's last remove() takes the temp files of
+  // killed saves with it.
   void save(const AttachmentState& s);
   void remove(const firewall::AttachmentKey& key);  // gone is fine; an emptied network dir goes too
   // Every readable state (of one network). A torn, empty or hostile file, or one whose content

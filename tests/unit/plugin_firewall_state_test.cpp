@@ -97,7 +97,7 @@ TEST_F(StateDirTest, SaveLoadRemove) {
   EXPECT_TRUE(d.lock_if_exists(sys::LockMode::kShared));
 }
 
-TEST_F(StateDirTest, RemoveTakesTheTempFilesOfKilledSaves) {
+TEST_F(StateDirTest, TheLastRemoveTakesTheTempFilesOfKilledSaves) {
   StateDir d(dir_);
   d.save(sample("a"));
   d.save(sample("b"));
@@ -105,11 +105,28 @@ TEST_F(StateDirTest, RemoveTakesTheTempFilesOfKilledSaves) {
   const std::string leftover = dir_ + "/net1/" + sys::temp_name("x.json");
   std::ofstream(leftover) << "{\"network\":";
   EXPECT_EQ(d.load_network("net1").size(), 2u) << "a temp file is not a state";
+  EXPECT_TRUE(d.network_has_attachments("net1"));
   d.remove(sample("a").nat.key);
-  EXPECT_FALSE(fs::exists(leftover));
+  EXPECT_TRUE(fs::exists(leftover)) << "not swept while the network has attachments";
   EXPECT_EQ(d.load_network("net1").size(), 1u);
   d.remove(sample("b").nat.key);
-  EXPECT_FALSE(fs::exists(dir_ + "/net1"));
+  EXPECT_FALSE(fs::exists(dir_ + "/net1")) << "the last remove takes the leftover and the directory";
+}
+
+TEST_F(StateDirTest, NetworkHasAttachmentsBesidesOne) {
+  StateDir d(dir_);
+  const auto a = sample("a").nat.key;
+  EXPECT_FALSE(d.network_has_attachments("net1", &a)) << "no directory";
+  d.save(sample("a"));
+  std::ofstream(dir_ + "/net1/" + sys::temp_name("y.json")) << "";
+  EXPECT_TRUE(d.network_has_attachments("net1"));
+  EXPECT_FALSE(d.network_has_attachments("net1", &a)) << "only `a` (and a temp file)";
+  // Many entries: the answer comes from the first chunk of the directory, whichever it holds.
+  for (int i = 0; i < 300; ++i) d.save(sample("c" + std::to_string(i)));
+  EXPECT_TRUE(d.network_has_attachments("net1", &a));
+  for (int i = 0; i < 300; ++i) d.remove(sample("c" + std::to_string(i)).nat.key);
+  EXPECT_FALSE(d.network_has_attachments("net1", &a));
+  EXPECT_TRUE(d.network_has_attachments("net1"));
 }
 
 TEST_F(StateDirTest, BadFilesAreSkippedNotTrusted) {
