@@ -5,10 +5,11 @@
 // ADD  ONE batch: the attachment's elements, all NLM_F_EXCL, the `attachments` index element
 //      first of each family; its networks' `subnets` elements without (shared, they may be there);
 //      with the network's FORWARD accepts (add_with_forward), what of them is missing, read first,
-//      the batch then generation-guarded. Reads: one GET of our table per family the plan uses
-//      (missing: the skeleton, created idempotently, goes into the same batch), one GET of the
-//      index per family it leaves out (an earlier ADD of the same key may have used it), and the
-//      accepts' (iptables-nft's filter tables). The kernel's answer picks the next step:
+//      the batch then generation-guarded. Reads: one dump of the tables (where ours is missing in
+//      a family the plan uses, the skeleton, created idempotently, goes into the same batch), one
+//      GET of the index per family it leaves out that has our table (an earlier ADD of the same
+//      key may have used it), and the accepts' (only where iptables-nft's filter table exists).
+//      The kernel's answer picks the next step:
 //        ENOENT everywhere       -> a table (or a set) went missing since the GET: resend with
 //                                   the skeleton (NLM_F_CREATE; base chains flushed and refilled:
 //                                   a rule has no "create if missing").
@@ -31,8 +32,8 @@
 //      the network's FORWARD accepts, read with the tables.
 // GC   list the index, parse its comments, remove every stale attachment of the network like DEL,
 //      all in one batch.
-// FORWARD accepts (forward_rules.hpp): per family, read iptables-nft's filter table (GETs and
-//      dumps of a few small chains, nothing created), then one
+// FORWARD accepts (forward_rules.hpp): a dump of the tables; where iptables-nft's filter table
+//      exists, per family, GETs and dumps of a few small chains of it (nothing created), then one
 //      generation-guarded batch with what is missing (ensure) or the network's rules (remove);
 //      nothing missing or nothing there writes nothing. ERESTART -> read again, bounded.
 #include "lib/fw_nftables/nftables_firewall.hpp"
