@@ -56,15 +56,19 @@ void put_batch_marker(std::vector<char>& out, std::uint16_t type, std::uint32_t 
 Batch::Batch() { buf_.reserve(8 * 1024); }
 
 char* Batch::reserve_message() {
-  if (!scratch_) scratch_ = std::make_unique_for_overwrite<char[]>(kMaxMessage);
+  if (!scratch_) scratch_ = std::make_unique<char[]>(kMaxMessage);  // zeroed
   return scratch_.get();
 }
 
 std::size_t Batch::finish_message(std::string what) {
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(scratch_.get());
   if (nlh->nlmsg_len > kMaxMessage) std::abort();  // libnftnl wrote past our room: memory is corrupt
+  const std::size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
   offsets_.push_back(buf_.size());
-  buf_.insert(buf_.end(), scratch_.get(), scratch_.get() + NLMSG_ALIGN(nlh->nlmsg_len));
+  buf_.insert(buf_.end(), scratch_.get(), scratch_.get() + len);
+  // Zero again what this message used: libmnl 1.0.4 leaves attribute padding unwritten, and no
+  // uninitialised byte may reach the kernel.
+  std::memset(scratch_.get(), 0, len);
   whats_.push_back(std::move(what));
   return whats_.size() - 1;
 }

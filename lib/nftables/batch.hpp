@@ -51,8 +51,8 @@ class Batch {
  private:
   char* reserve_message();
   std::size_t finish_message(std::string what);
-  // libnftnl builds each message in scratch_ (room for the largest, never zeroed: it writes every
-  // byte it counts), which is then appended to buf_ at its real size.
+  // libnftnl builds each message in scratch_ (room for the largest), which is then appended to
+  // buf_ at its real size; only the bytes a message used are zeroed again, not the whole room.
   std::unique_ptr<char[]> scratch_;
   std::vector<char> buf_;  // the messages, each NLMSG_ALIGNed; BEGIN/END are added by commit()
   std::vector<std::string> whats_;

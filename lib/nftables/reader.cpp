@@ -165,7 +165,7 @@ Chain chain_info(const nftnl_chain* c, Family f) {
 }  // namespace
 
 std::optional<TableInfo> get_table(Socket& sock, Family f, const std::string& name) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[MNL_SOCKET_BUFFER_SIZE] = {};  // libmnl 1.0.4 leaves attribute padding unwritten
   auto obj = detail::table_object(Table{f, name, {}}, false);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, static_cast<std::uint16_t>(f), NLM_F_ACK,
                                         sock.next_seq());
@@ -213,7 +213,7 @@ TableNames list_tables(Socket& sock) {
 }
 
 std::optional<Chain> get_chain(Socket& sock, Family f, const std::string& table, const std::string& name) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[MNL_SOCKET_BUFFER_SIZE] = {};  // libmnl 1.0.4 leaves attribute padding unwritten
   Chain ref;
   ref.family = f;
   ref.table = table;
@@ -298,7 +298,7 @@ std::optional<ElementInfo> get_element(Socket& sock, Family f, const std::string
 }
 
 std::optional<ElementInfo> get_element(Socket& sock, const Element& ref) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[MNL_SOCKET_BUFFER_SIZE] = {};  // libmnl 1.0.4 leaves attribute padding unwritten
   auto obj = detail::element_object(ref, false);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, static_cast<std::uint16_t>(ref.family), NLM_F_ACK,
                                         sock.next_seq());
@@ -341,7 +341,7 @@ void for_each_element(Socket& sock, Family f, const std::string& table, const st
 }
 
 bool has_set(Socket& sock, Family f, const std::string& table, const std::string& set) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[MNL_SOCKET_BUFFER_SIZE] = {};  // libmnl 1.0.4 leaves attribute padding unwritten
   detail::SetPtr s = detail::new_set();
   if (nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table.c_str()) < 0 ||
       nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set.c_str()) < 0)
