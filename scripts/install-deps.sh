@@ -11,6 +11,7 @@ packages=(
   libsystemd-dev                # sd-bus headers (lib/dbus loads libsystemd.so.0 on first use)
   libgtest-dev libgmock-dev
   iproute2 iptables iputils-ping netcat-openbsd procps
+  valgrind                      # tests/e2e/memcheck_test.sh: every verb under memcheck
   containernetworking-plugins   # reference host-local/bridge: interop tests and benchmarks
   firewalld dbus-daemon dbus-bin # a real firewalld on a private bus: tests/integration/fixture/firewalld_sandbox.*
   # End-to-end tests (tests/e2e): real clients and the tools they need.
