@@ -156,22 +156,6 @@ std::vector<Family> forward_families(const ForwardPlan& plan) {
   return out;
 }
 
-// The FORWARD verbs run for every backend at every ADD: the tables that exist are listed first (one
-// dump), and where no family of `families` has iptables-nft's filter table (no drop there, nothing
-// of ours) nothing more is read or written: nullopt then, and on a kernel without nf_tables.
-std::optional<nftables::TableNames> filter_tables(Socket& sock, const std::vector<Family>& families) {
-  std::optional<nftables::TableNames> tables;
-  try {
-    tables = nftables::list_tables(sock);
-  } catch (const NftError& e) {
-    if (no_nftables(e)) return std::nullopt;
-    throw;
-  }
-  for (Family f : families)
-    if (tables->has(f, kFilterTable)) return tables;
-  return std::nullopt;
-}
-
 // Reads (through `stage`, which appends to the batch what the reads call for) and commits in one
 // generation-guarded batch; again from the reads when someone committed in between. Nothing
 // staged: nothing written.
@@ -219,6 +203,11 @@ class NftablesFirewallImpl final : public Firewall {
     if (!sock_) sock_ = open_if_available();
     return sock_ ? &*sock_ : nullptr;
   }
+  // The FORWARD verbs run for every backend at every ADD: the tables that exist are listed first
+  // (one dump), and where no family of `families` has iptables-nft's filter table (no drop there,
+  // nothing of ours) nothing more is read or written: nullopt then, for no family, and on a kernel
+  // without nf_tables. Otherwise the member socket is open.
+  std::optional<nftables::TableNames> forward_tables(const std::vector<Family>& families);
   // `forward_of`: also the accepts of that network (its last attachment is leaving).
   UdpPorts remove(Socket& sock, const HashSet& hashes, const std::string* forward_of = nullptr);
 
@@ -228,6 +217,21 @@ class NftablesFirewallImpl final : public Firewall {
 void append_logged(Batch& b, const ForwardWrite& w) {
   for (const auto& m : w.describe()) log::debug("forward: adding " + m);
   w.append_to(b);
+}
+
+std::optional<nftables::TableNames> NftablesFirewallImpl::forward_tables(const std::vector<Family>& families) {
+  Socket* sock = families.empty() ? nullptr : socket_if_available();
+  if (!sock) return std::nullopt;
+  std::optional<nftables::TableNames> tables;
+  try {
+    tables = nftables::list_tables(*sock);
+  } catch (const NftError& e) {
+    if (no_nftables(e)) return std::nullopt;
+    throw;
+  }
+  for (Family f : families)
+    if (tables->has(f, kFilterTable)) return tables;
+  return std::nullopt;
 }
 
 void NftablesFirewallImpl::add(const NatPlan& plan) {
@@ -288,6 +292,7 @@ UdpPorts NftablesFirewallImpl::write(const AttachmentKey& key, const std::vector
     for (const nftables::Element* e : taken_over) b.del_element(*e);
     if (replace) {
       for (Family f : kAllFamilies) {
+        if (!tables.has(f, kTable)) continue;
         auto ports = append_removal(b, read_table(sock, f, own), /*may_drop_table=*/!uses(f));
         if (!ports.empty()) udp.emplace_back(f, std::move(ports));
       }
@@ -430,36 +435,32 @@ void NftablesFirewallImpl::check(const NatPlan& plan) {
 
 void NftablesFirewallImpl::ensure_forward(const ForwardPlan& plan) {
   const std::vector<Family> families = forward_families(plan);
-  Socket* sock = families.empty() ? nullptr : socket_if_available();
-  if (!sock) return;
-  const auto tables = filter_tables(*sock, families);
+  const auto tables = forward_tables(families);
   if (!tables) return;
-  commit_guarded(*sock, "forward accepts of network '" + plan.network + "'", [&](Batch& b) {
-    for (Family f : families) append_logged(b, xt_forward_missing(read_xt_forward(*sock, f, &*tables), plan));
+  Socket& sock = socket();
+  commit_guarded(sock, "forward accepts of network '" + plan.network + "'", [&](Batch& b) {
+    for (Family f : families) append_logged(b, xt_forward_missing(read_xt_forward(sock, f, &*tables), plan));
   });
 }
 
 void NftablesFirewallImpl::remove_forward(const std::string& network) {
   const std::vector<Family> families(std::begin(kIpFamilies), std::end(kIpFamilies));
-  Socket* sock = socket_if_available();
-  if (!sock) return;
-  const auto tables = filter_tables(*sock, families);
+  const auto tables = forward_tables(families);
   if (!tables) return;
+  Socket& sock = socket();
   const std::string hash = network_hash(network);
-  commit_guarded(*sock, "remove the forward accepts of network '" + network + "'", [&](Batch& b) {
-    for (Family f : families) append_xt_forward_removal(b, read_xt_forward(*sock, f, &*tables), hash);
+  commit_guarded(sock, "remove the forward accepts of network '" + network + "'", [&](Batch& b) {
+    for (Family f : families) append_xt_forward_removal(b, read_xt_forward(sock, f, &*tables), hash);
   });
 }
 
 void NftablesFirewallImpl::check_forward(const ForwardPlan& plan) {
   const std::vector<Family> families = forward_families(plan);
-  Socket* sock = families.empty() ? nullptr : socket_if_available();
-  if (!sock) return;
-  const auto tables = filter_tables(*sock, families);
+  const auto tables = forward_tables(families);
   if (!tables) return;
   std::vector<std::string> missing;
   for (Family f : families)
-    for (auto& m : xt_forward_missing(read_xt_forward(*sock, f, &*tables), plan).describe())
+    for (auto& m : xt_forward_missing(read_xt_forward(socket(), f, &*tables), plan).describe())
       missing.push_back(std::move(m));
   if (missing.empty()) return;
   std::string msg = "nftables forward rules missing for network '" + plan.network + "':";
