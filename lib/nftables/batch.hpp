@@ -1,7 +1,8 @@
 #pragma once
 // One nftables transaction: BATCH_BEGIN, the messages, BATCH_END, sent with a single sendmsg and
-// applied by the kernel atomically (all or nothing). Every message asks for an ack and commit()
-// reads every ack and error, so a failure is pinned to the message that caused it.
+// applied by the kernel atomically (all or nothing). The kernel reports every failing message of
+// a batch, acked or not, so only the last message asks for an ack (the end of the answer) and
+// commit() pins each failure to the message that caused it.
 //
 // Optionally guarded by a ruleset generation (Socket::genid()): the kernel then refuses the
 // whole batch with ERESTART if anything was committed since, which makes read -> decide ->

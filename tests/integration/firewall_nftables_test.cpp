@@ -16,6 +16,9 @@
 #include "lib/firewall/naming.hpp"
 #include "lib/fw_nftables/nftables_firewall.hpp"
 #include "lib/netns/netns.hpp"
+#include "lib/nftables/batch.hpp"
+#include "lib/nftables/key.hpp"
+#include "lib/nftables/nft_error.hpp"
 #include "lib/nftables/reader.hpp"
 #include "lib/nftables/socket.hpp"
 #include "lib/util/error.hpp"
@@ -542,6 +545,55 @@ TEST_F(FirewallNftablesTest, ForeignTablesAndObjectsSurvive) {
 TEST_F(FirewallNftablesTest, ProbeSeesNftables) {
   in_host([&] { EXPECT_TRUE(nftables::kernel_has_nftables()); });
   EXPECT_TRUE(tables().empty());  // the probe created nothing
+}
+
+// A batch asks for one ack (its last message's); the kernel still reports every failing message,
+// so a failure stays pinned to its message, wherever it is, and nothing of the batch is applied.
+TEST_F(FirewallNftablesTest, BatchPinsEveryFailureAndAppliesNothingOrAll) {
+  using nftables::Batch;
+  using nftables::BatchError;
+  using nftables::Family;
+  auto element = [](const char* ip) {
+    nftables::Element e;
+    e.table = "tt_batch";
+    e.set = "s";
+    e.key = nftables::KeyBuilder(false).address(*net::IpAddress::parse(ip)).bytes();
+    e.label = ip;
+    return e;
+  };
+  auto batch = [&](std::vector<const char*> exclusive_at_end) {
+    Batch b;
+    b.add_table({Family::Ip, "tt_batch", "batch test"});
+    b.add_set({Family::Ip, "tt_batch", "s", {nftables::KeyType::Ipv4Addr}, false, {}, false});
+    b.add_element(element("10.77.0.1"));
+    for (const char* ip : exclusive_at_end) b.add_element(element(ip), true);
+    return b;
+  };
+  auto failures = [&](const Batch& b) {
+    std::vector<std::pair<std::size_t, int>> out;
+    in_host([&] {
+      Socket sock = Socket::open();
+      try {
+        b.commit(sock);
+      } catch (const BatchError& e) {
+        for (const auto& f : e.failures()) out.emplace_back(f.index, f.err);
+      }
+    });
+    return out;
+  };
+  using Failures = std::vector<std::pair<std::size_t, int>>;
+  // A duplicate in the middle, then one at the end: both named, nothing created.
+  EXPECT_EQ(failures(batch({"10.77.0.1", "10.77.0.2", "10.77.0.1"})), (Failures{{3, EEXIST}, {5, EEXIST}}));
+  EXPECT_TRUE(tables().empty());
+  // Only the first message's twin fails (no ack asked for it): still reported.
+  EXPECT_EQ(failures(batch({"10.77.0.1", "10.77.0.2"})), (Failures{{3, EEXIST}}));
+  EXPECT_TRUE(tables().empty());
+  EXPECT_EQ(failures(batch({"10.77.0.2", "10.77.0.3"})), Failures{});
+  EXPECT_EQ(tables(), (std::set<std::string>{"ip tt_batch"}));
+  const std::string listed = nft("list set ip tt_batch s");
+  for (const char* ip : {"10.77.0.1", "10.77.0.2", "10.77.0.3"})
+    EXPECT_NE(listed.find(ip), std::string::npos) << listed;
+  nft("delete table ip tt_batch");
 }
 
 // 16 writers, each its own Firewall and thread (setns is per thread), each ADD/DEL-ing its own
