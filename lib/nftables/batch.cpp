@@ -73,9 +73,10 @@ std::size_t Batch::finish_message(std::string what) {
   return whats_.size() - 1;
 }
 
-// The sequence number is a placeholder (the message index); commit() renumbers.
-#define TETHER_HDR(type, family, flags)                                                                   \
-  nftnl_nlmsg_build_hdr(reserve_message(), type, static_cast<std::uint16_t>(family), (flags) | NLM_F_ACK, \
+// The sequence number is a placeholder (the message index); commit() renumbers and asks the last
+// message for an ack.
+#define TETHER_HDR(type, family, flags)                                                       \
+  nftnl_nlmsg_build_hdr(reserve_message(), type, static_cast<std::uint16_t>(family), (flags), \
                         static_cast<std::uint32_t>(whats_.size()))
 
 std::size_t Batch::add_table(const Table& t, bool exclusive) {
@@ -182,7 +183,7 @@ void Batch::commit(Socket& sock, std::optional<std::uint32_t> genid) const {
     // Only the last message asks for an ack: a failing message is answered anyway (the kernel
     // reports every error of a batch), and one ack instead of one per message spares the kernel
     // an ack skb per message and us reading them.
-    if (i + 1 < offsets_.size()) nlh->nlmsg_flags &= ~NLM_F_ACK;
+    if (i + 1 == offsets_.size()) nlh->nlmsg_flags |= NLM_F_ACK;
   }
   put_batch_marker(out, NFNL_MSG_BATCH_END, sock.next_seq(), std::nullopt);
 
