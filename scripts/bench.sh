@@ -13,7 +13,8 @@
 #   1. cnibench, all sets interleaved: probe, execs (child processes), floor (exec cost, the same
 #      kernel work through `ip -batch`), latency (ipam, bridge, bridge-masq, bridge-masq-portmap),
 #      concurrency (C parallel full ADDs); compare (tether-nft vs ref, per-iteration A/B ratios);
-#      also in QUICK: compare tether-nft vs tether-ipt (the two firewall backends, R*3 pairs)
+#      also in QUICK: compare tether-nft vs tether-ipt and back (the two firewall backends,
+#      AB_PAIRS pairs per order)
 #   2. cnibench scale: N=1000 containers on one bridge for each tether set, REF_N for the
 #      reference (its per-ADD cost grows with the nat table; N=1000 takes it ~15 minutes)
 #   3. tests/bench/verb_probe.py: STATUS/VERSION/CHECK latency, strace -c syscalls per verb and
@@ -23,9 +24,10 @@
 # cnibench runs through tests/bench/cnibench_run.py, which makes its exec timing end at the child's
 # exit (stock CPython polls with 0.5-4 ms sleeps when a timeout is set; see that file).
 #
-# Knobs (environment): BUILD_DIR (build-bench), OUT (/tmp/tether-bench.<date>), R (30), N (1000),
-# REF_N (200), C (8,32,64), QUICK, CNIBENCH (path to cnibench.py), EXTRA_SETS (more --set specs,
-# space separated, e.g. a previous build for a before/after run).
+# Knobs (environment): BUILD_DIR (build-bench), OUT (/tmp/tether-bench.<date>), R (30), AB_PAIRS
+# (R*3: pairs per order of the backend A/B), N (1000), REF_N (200), C (8,32,64), QUICK, CNIBENCH
+# (path to cnibench.py), EXTRA_SETS (more --set specs, space separated, e.g. a previous build for a
+# before/after run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -38,6 +40,7 @@ CNIBENCH=${CNIBENCH:-$root/tests/bench/cnibench.py}
   { echo "bench: reference plugins missing: apt-get install containernetworking-plugins" >&2; exit 1; }
 BUILD_DIR=${BUILD_DIR:-build-bench}
 R=${R:-$([[ -n ${QUICK:-} ]] && echo 20 || echo 30)} N=${N:-1000} REF_N=${REF_N:-200} C=${C:-8,32,64}
+AB_PAIRS=${AB_PAIRS:-$((R * 3))}
 OUT=${OUT:-/tmp/tether-bench.$(date -u +%Y%m%dT%H%M%S)}
 mkdir -p "$OUT"
 
@@ -98,9 +101,14 @@ fi
 
 # The two firewall backends A/B, per-iteration ratios of the full ADD on an empty node (every ADD
 # creates the firewall's tables or chains, every DEL removes them): the tightest measure of the
-# difference, which is smaller than the run-to-run noise of separate medians.
-in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$nft_set" --set "$ipt_set" "${common[@]}" \
-  --scenario compare -R "$((R * 3))" --json-out "$OUT/compare-backends.json" | tee "$OUT/compare-backends.txt" || true
+# difference, which is smaller than the run-to-run noise of separate medians. Once in each order
+# (the set that goes first in a pair may pay for the other's leftovers); AB_PAIRS=300 resolves ~1%.
+backends_ab() {  # FIRST_SET SECOND_SET FILE_SUFFIX
+  in_ns python3 tests/bench/cnibench_run.py "$CNIBENCH" --set "$1" --set "$2" "${common[@]}" \
+    --scenario compare -R "$AB_PAIRS" --json-out "$OUT/compare-backends$3.json" | tee "$OUT/compare-backends$3.txt" || true
+}
+backends_ab "$nft_set" "$ipt_set" ""
+backends_ab "$ipt_set" "$nft_set" "-reversed"
 
 # Exec floor (IPAM issue): what any glibc binary pays before main() here, next to tether-ipam and
 # host-local, spawned without Python's subprocess overhead.
@@ -114,7 +122,7 @@ in_ns python3 tests/bench/exec_floor.py --bin-dir "$bin" --data-dir "$work/floor
   -R "$([[ -n ${QUICK:-} ]] && echo 100 || echo 300)" --json-out "$OUT/floor.json" >"$OUT/floor.md" || true
 
 python3 tests/bench/bench_report.py --main "$OUT/main.json" --compare "$OUT/compare.json" \
-  --compare "$OUT/compare-backends.json" \
+  --compare "$OUT/compare-backends.json" --compare "$OUT/compare-backends-reversed.json" \
   --scale "$OUT/scale-tether-nft.json" --scale "$OUT/scale-tether-ipt.json" --scale "$OUT/scale-ref.json" \
   --verbs "$OUT/verbs.json" --ours tether-nft --ours tether-ipt | tee "$OUT/report.md"
 cat "$OUT/floor.md" | tee -a "$OUT/report.md"
