@@ -98,9 +98,10 @@ bool Socket::dump(const nlmsghdr* msg, const std::string& what, const std::funct
 
 void Socket::drain(const std::function<void(std::uint32_t, int)>& on_reply, bool wait_first, const std::string& what) {
   const int fd = mnl_socket_get_fd(mnl_->sock);
-  // Every ack is a datagram of its own. The kernel has queued all of them before sendmsg
-  // returned (nfnetlink runs a batch inside the sender's sendmsg), so they are read without
-  // waiting, many per recvmmsg: a batch of n messages costs ~n/kSlots calls, not 2n.
+  // Every ack and error is a datagram of its own. The kernel has queued all of them before
+  // sendmsg returned (nfnetlink runs a batch inside the sender's sendmsg), so they are read
+  // without waiting, many per recvmmsg: a good batch answers with its one ack, a failing one with
+  // up to an error per message (n/kSlots calls, not 2n).
   constexpr unsigned kSlots = 16;
   const std::size_t slot = kRecvBuf / kSlots;  // 4 KiB: an ack or a capped error is < 100 bytes
   mmsghdr msgs[kSlots];
